@@ -1,0 +1,26 @@
+"""The one Celery app. Tasks live in <app>/tasks.py; the beat schedule is assembled here."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
+
+app = Celery("panel")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _ensure_embedded_broker_folders() -> None:
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+if str(app.conf.broker_url).startswith("filesystem://"):
+    _ensure_embedded_broker_folders()
+
+# Filled in by the apps as they grow (catalog sync, order placement sweeps, polling).
+app.conf.beat_schedule = {}
