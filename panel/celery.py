@@ -21,6 +21,3 @@ def _ensure_embedded_broker_folders() -> None:
 
 if str(app.conf.broker_url).startswith("filesystem://"):
     _ensure_embedded_broker_folders()
-
-# Filled in by the apps as they grow (catalog sync, order placement sweeps, polling).
-app.conf.beat_schedule = {}

@@ -140,7 +140,7 @@ SANDBOX_ORDER_SECONDS = env.float("SANDBOX_ORDER_SECONDS", default=120.0)
 
 # --- Celery ---------------------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker: messages are files under var/broker, no server needed.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -161,6 +161,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Seconds between catalog syncs of every active provider.
+CATALOG_SYNC_SECONDS = env.float("CATALOG_SYNC_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE = {
+    "catalog-sync": {"task": "catalog.sync_all", "schedule": CATALOG_SYNC_SECONDS},
+}
 
 # --- Logging: secrets never logged; smmapi logs at INFO without keys ---------------------------------------
 LOGGING = {

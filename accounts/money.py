@@ -1,0 +1,28 @@
+"""The one money helper: Decimal end to end, 5 places as API v2 shows money, one rounding rule."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+PLACES = Decimal("0.00001")
+MAX_DIGITS = 20
+DECIMAL_PLACES = 5
+ZERO = Decimal("0.00000")
+
+
+def to_money(value) -> Decimal:
+    """Round to 5 places, half up. Refuses floats: a float has already lost the cents."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    try:
+        return Decimal(value).quantize(PLACES, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"not an amount of money: {value!r}") from exc
+
+
+def money_str(value) -> str:
+    """The API's spelling of money: a string with exactly 5 places ("0.27819")."""
+    return f"{to_money(value):f}"
+
+
+def per_thousand(rate: Decimal, units: int) -> Decimal:
+    """The charge for `units` at `rate` per 1000 units."""
+    return to_money(Decimal(rate) * Decimal(units) / Decimal(1000))
