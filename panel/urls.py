@@ -7,6 +7,8 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("services/", include("catalog.urls")),
+    path("staff/", include("catalog.staff_urls")),
     path("admin/", admin.site.urls),
 ]
 
