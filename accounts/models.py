@@ -1,13 +1,67 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from .money import DECIMAL_PLACES, MAX_DIGITS, ZERO
 
 
 class User(AbstractUser):
-    """The panel's user: a customer, or staff when `is_staff` is set.
+    """The panel's user: a customer, or staff when `is_staff` is set. Holds the wallet balance.
 
-    A custom model from the first migration on, so the wallet and API key can live here later without a
-    painful swap of AUTH_USER_MODEL.
+    The balance only changes through accounts.services, together with a LedgerEntry in the same transaction.
     """
+
+    balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=ZERO)
+    api_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="user_balance_not_negative")]
 
     @property
     def is_customer(self) -> bool:
         return not self.is_staff
+
+
+class LedgerEntry(models.Model):
+    """One change of one balance. Append-only: never updated, never deleted."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        CHARGE = "charge", "Order charge"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Staff adjustment"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    balance_after = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries_made"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["user", "-created_at"], name="ledger_user_recent")]
+        constraints = [
+            # An order is charged once and refunded at most once: a constraint, not a hope.
+            models.UniqueConstraint(fields=["order"], condition=Q(kind="charge"), name="ledger_one_charge_per_order"),
+            models.UniqueConstraint(fields=["order"], condition=Q(kind="refund"), name="ledger_one_refund_per_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Ledger entries are append-only.")

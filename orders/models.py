@@ -1,0 +1,110 @@
+"""Orders and their timeline. DESIGN.md's state machine: queued → sending → placed | rejected | queued | failed."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.money import DECIMAL_PLACES, MAX_DIGITS, ZERO
+
+
+def _money(**kwargs):
+    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "Pending", "Pending"
+        IN_PROGRESS = "In progress", "In progress"
+        PROCESSING = "Processing", "Processing"
+        COMPLETED = "Completed", "Completed"
+        PARTIAL = "Partial", "Partial"
+        CANCELED = "Canceled", "Canceled"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued (charged, not yet sent)"
+        SENDING = "sending", "Sending to the provider"
+        PLACED = "placed", "Placed with the provider"
+        REJECTED = "rejected", "Rejected by the provider"
+        FAILED = "failed", "Outcome unknown: staff decide"
+
+    FINAL_STATUSES = (Status.COMPLETED, Status.PARTIAL, Status.CANCELED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
+    # What the order was placed against, kept even if staff later re-point the service.
+    provider = models.ForeignKey("catalog.Provider", on_delete=models.PROTECT, related_name="orders")
+    provider_service = models.ForeignKey("catalog.ProviderService", on_delete=models.PROTECT, related_name="orders")
+
+    link = models.CharField(max_length=2000)
+    quantity = models.PositiveBigIntegerField(help_text="Per run for drip-feed; the line count for comments.")
+    runs = models.PositiveIntegerField(null=True, blank=True)
+    interval = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes between runs.")
+    comments = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True, help_text="The other fields the service's type takes.")
+    units = models.PositiveBigIntegerField(help_text="Units ordered in all: quantity × runs, or the lines.")
+
+    rate = _money(help_text="Price per 1000 when ordered.")
+    charge = _money()
+    refunded = _money(default=ZERO)
+    cost = _money(null=True, blank=True, help_text="What the provider charged us.")
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    start_count = models.BigIntegerField(null=True, blank=True)
+    remains = models.BigIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was rejected or parked, shown to the customer.")
+
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    poll_errors = models.PositiveIntegerField(default=0)
+    needs_attention = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="order_user_recent"),
+            models.Index(fields=["user", "status", "-id"], name="order_user_status"),
+            models.Index(fields=["state", "next_attempt_at"], name="order_dispatch"),
+            models.Index(fields=["provider", "state", "last_polled_at"], name="order_polling"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("charge")),
+                                   name="order_refund_within_charge"),
+            models.CheckConstraint(condition=Q(charge__gte=0), name="order_charge_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"Order #{self.pk}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    @property
+    def delivered(self) -> int | None:
+        if self.remains is None:
+            return None
+        return max(self.units - self.remains, 0)
+
+
+class OrderEvent(models.Model):
+    """One line of an order's timeline, written in the transaction that made the change."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20)
+    message = models.TextField()
+    staff_only = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_time")]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind}: {self.message}"

@@ -153,6 +153,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that hands an order to a dead broker must give up fast; the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -166,6 +168,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CATALOG_SYNC_SECONDS = env.float("CATALOG_SYNC_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "catalog-sync": {"task": "catalog.sync_all", "schedule": CATALOG_SYNC_SECONDS},
+    "orders-sweep": {"task": "orders.sweep", "schedule": env.float("ORDER_SWEEP_SECONDS", default=60.0)},
 }
 
 # --- Logging: secrets never logged; smmapi logs at INFO without keys ---------------------------------------

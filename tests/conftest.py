@@ -16,3 +16,8 @@ def bob(db):
 @pytest.fixture
 def carol(db):
     return User.objects.create_user("carol", "carol@example.com", "carol-pass-123", is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
