@@ -1,0 +1,101 @@
+"""The sandbox's service catalog: a realistic spread of categories, types, prices and options.
+
+A function rather than a data migration because tests that flush tables (transactional DB) would lose
+migrated rows; every caller (demo seeding, test fixtures) calls `ensure_catalog()`, which is idempotent.
+"""
+
+from decimal import Decimal
+
+from .models import SandboxService, ServiceType
+
+T = ServiceType
+
+# (id, category, name, type, rate per 1000, min, max, refill, cancel, dripfeed)
+# fmt: off
+_CATALOG: list[tuple] = [
+    # Instagram
+    (1, "Instagram Followers", "Instagram Followers [Real, 30 days refill]", T.DEFAULT, "0.90", 50, 10000, True, True, True),
+    (2, "Instagram Followers", "Instagram Followers [Cheap, no refill]", T.DEFAULT, "0.35", 100, 50000, False, False, False),
+    (3, "Instagram Likes", "Likes <script>alert(1)</script> [HQ]", T.DEFAULT, "0.12", 10, 20000, False, True, True),
+    (4, "Instagram Likes", "Instagram Likes [Instant, lifetime refill]", T.DEFAULT, "0.25", 20, 100000, True, True, False),
+    (5, "Instagram Comments", "Instagram Custom Comments [Real]", T.CUSTOM_COMMENTS, "8", 10, 1500, False, True, False),
+    (6, "Instagram Comments", "Instagram Custom Comments Package [5 comments]", T.CUSTOM_COMMENTS_PACKAGE,
+     "1.50", 1, 5, False, False, False),
+    (7, "Instagram Mentions", "Instagram Mentions [Random users]", T.MENTIONS, "2.40", 100, 20000, False, False, False),
+    (8, "Instagram Mentions", "Instagram Mentions with Hashtags", T.MENTIONS_WITH_HASHTAGS, "3.10", 100, 10000,
+     False, False, False),
+    (9, "Instagram Mentions", "Instagram Mentions [Custom list]", T.MENTIONS_CUSTOM_LIST, "4.00", 10, 1000,
+     False, False, False),
+    (10, "Instagram Mentions", "Instagram Mentions [From hashtag]", T.MENTIONS_HASHTAG, "2.80", 100, 10000,
+     False, True, False),
+    (11, "Instagram Mentions", "Instagram Mentions [Followers of a user]", T.MENTIONS_USER_FOLLOWERS, "2.90", 100,
+     10000, False, False, False),
+    (12, "Instagram Mentions", "Instagram Mentions [Likers of a post]", T.MENTIONS_MEDIA_LIKERS, "3.00", 100, 10000,
+     False, False, False),
+    (13, "Instagram Auto Likes", "Instagram Auto Likes [Subscription]", T.SUBSCRIPTIONS, "0.30", 50, 5000,
+     False, False, False),
+    (14, "Instagram Comments", "Instagram Comment Likes", T.COMMENT_LIKES, "1.20", 20, 5000, False, True, False),
+    (15, "Instagram Packages", "Instagram Starter Package [1k followers + 1k likes]", T.PACKAGE, "12.50", 1, 1,
+     False, False, False),
+    # TikTok
+    (16, "TikTok Views", "TikTok Views [Fast]", T.DEFAULT, "0.01", 100, 10000000, False, True, True),
+    (17, "TikTok Followers", "TikTok Followers [30 days refill]", T.DEFAULT, "2.75", 100, 50000, True, True, False),
+    (18, "TikTok Likes", "TikTok Likes [Real]", T.DEFAULT, "0.80", 50, 100000, True, False, True),
+    (19, "TikTok Comments", "TikTok Custom Comments", T.CUSTOM_COMMENTS, "9.50", 5, 1000, False, False, False),
+    # YouTube
+    (20, "YouTube Views", "YouTube Views [Retention 60%, lifetime refill]", T.DEFAULT, "1.60", 500, 1000000,
+     True, True, True),
+    (21, "YouTube Subscribers", "YouTube Subscribers [Non drop]", T.DEFAULT, "28.00", 50, 20000, True, False, False),
+    (22, "YouTube Likes", "YouTube Likes", T.DEFAULT, "3.20", 20, 50000, True, True, False),
+    (23, "YouTube Comments", "YouTube Custom Comments", T.CUSTOM_COMMENTS, "18.00", 5, 500, False, True, False),
+    (24, "YouTube Packages", "YouTube Monetization Package [4000 hours]", T.PACKAGE, "49.99", 1, 1,
+     False, False, False),
+    # Twitter / X
+    (25, "Twitter / X Followers", "X Followers [HQ]", T.DEFAULT, "4.50", 100, 30000, True, True, False),
+    (26, "Twitter / X Likes", "X Likes", T.DEFAULT, "1.10", 20, 20000, False, True, True),
+    (27, "Twitter / X Polls", "X Poll Votes", T.POLL, "1.90", 50, 100000, False, True, False),
+    (28, "Twitter / X Comments", "X Custom Replies Package [10 replies]", T.CUSTOM_COMMENTS_PACKAGE, "6.00", 1, 10,
+     False, False, False),
+    # Telegram
+    (29, "Telegram Members", "Telegram Channel Members [Real]", T.DEFAULT, "1.35", 100, 100000, True, True, False),
+    (30, "Telegram Views", "Telegram Post Views [Last 5 posts]", T.DEFAULT, "0.02", 100, 500000, False, False, True),
+    (31, "Telegram Polls", "Telegram Poll Votes", T.POLL, "0.95", 50, 50000, False, False, False),
+    (32, "Telegram Views", "Telegram Auto Views [Future posts]", T.SUBSCRIPTIONS, "0.05", 100, 100000,
+     False, False, False),
+    # Website traffic
+    (33, "Website Traffic", "Website Traffic [Worldwide, targeted]", T.WEB_TRAFFIC, "0.45", 1000, 1000000,
+     False, True, True),
+    (34, "Website Traffic", "Website Traffic [USA, Google keyword]", T.WEB_TRAFFIC, "1.25", 500, 200000,
+     False, True, False),
+    (35, "SEO", "Google Keyword Ranking Clicks", T.SEO, "5.50", 100, 20000, False, False, False),
+]
+# fmt: on
+
+_DESCRIPTIONS = {
+    True: "Refill available for 30 days after completion.",
+    False: "No refill.",
+}
+
+
+def _defaults(row: tuple) -> dict:
+    _id, category, name, type_, rate, min_, max_, refill, cancel, dripfeed = row
+    return {
+        "category": category,
+        "name": name,
+        "type": type_,
+        "rate": Decimal(rate),
+        "min": min_,
+        "max": max_,
+        "refill": refill,
+        "cancel": cancel,
+        "dripfeed": dripfeed,
+        "description": _DESCRIPTIONS[refill],
+        "active": True,
+    }
+
+
+def ensure_catalog() -> int:
+    """Create or update the sandbox catalog by ID; returns how many services it holds."""
+    for row in _CATALOG:
+        SandboxService.objects.update_or_create(id=row[0], defaults=_defaults(row))
+    return len(_CATALOG)
