@@ -52,6 +52,15 @@ class _Plan:
         self.services[tuple(sorted(fields))].append(service)
 
 
+class EmptyListing(Exception):
+    """The provider listed no service at all while we mirror some: a glitch far likelier than a closed shop."""
+
+
+def _refuse_empty_listing(provider: Provider, listing) -> None:
+    if not listing.services and ProviderService.objects.filter(provider=provider, gone_since__isnull=True).exists():
+        raise EmptyListing("the provider listed no services at all; catalog left as it was")
+
+
 def sync_catalog(provider: Provider) -> SyncRun:
     """Fetch the provider's services and apply them. Always leaves a SyncRun; never raises for the provider."""
     run = SyncRun(provider=provider, started_at=timezone.now())
@@ -62,8 +71,11 @@ def sync_catalog(provider: Provider) -> SyncRun:
         health.record_failure(provider, exc)
     else:
         try:
+            _refuse_empty_listing(provider, listing)
             _apply(provider, listing, run)
             run.ok = True
+        except EmptyListing as exc:
+            run.error = str(exc)
         except Exception as exc:  # a bug must not leave half a catalog; the transaction rolled back
             log.exception("catalog sync of %s failed while applying", provider.name)
             run.error = f"internal error while applying the catalog: {exc.__class__.__name__}"

@@ -40,7 +40,7 @@ REQUIRED_TEXT = {
     T.MENTIONS: ("usernames",),
     T.MENTIONS_WITH_HASHTAGS: ("usernames", "hashtags"),
     T.MENTIONS_HASHTAG: ("hashtag",),
-    T.MENTIONS_USER_FOLLOWERS: ("usernames",),
+    T.MENTIONS_USER_FOLLOWERS: ("username",),
     T.MENTIONS_MEDIA_LIKERS: ("media",),
     T.SEO: ("keywords",),
     T.COMMENT_LIKES: ("username",),

@@ -152,7 +152,7 @@ SERVICE_TYPE_FIELDS: dict[ServiceType, tuple[str, ...]] = {
     ServiceType.MENTIONS_WITH_HASHTAGS: ("quantity", "usernames", "hashtags"),
     ServiceType.MENTIONS_CUSTOM_LIST: ("usernames",),
     ServiceType.MENTIONS_HASHTAG: ("quantity", "hashtag"),
-    ServiceType.MENTIONS_USER_FOLLOWERS: ("quantity", "usernames"),
+    ServiceType.MENTIONS_USER_FOLLOWERS: ("quantity", "username"),
     ServiceType.MENTIONS_MEDIA_LIKERS: ("quantity", "media"),
     ServiceType.SEO: ("quantity", "keywords"),
     ServiceType.COMMENT_LIKES: ("quantity", "username"),

@@ -186,3 +186,12 @@ def test_every_run_leaves_a_sync_record_with_its_counts(fake, provider):
     latest = SyncRun.objects.first()
     assert (latest.new, latest.changed, latest.price_down, latest.ok) == (1, 1, 1, True)
     assert SyncRun.objects.count() == 2
+
+
+def test_an_empty_listing_is_taken_for_a_glitch_and_changes_nothing(fake, provider):
+    fake.items = [upstream(1), upstream(2)]
+    sync_catalog(provider)
+    fake.items = []
+    run = sync_catalog(provider)
+    assert not run.ok and "no services" in run.error
+    assert Service.objects.filter(enabled=True).count() == 2

@@ -175,7 +175,7 @@ def test_every_service_type_has_an_add_fields_entry():
         (ServiceType.MENTIONS_WITH_HASHTAGS, ("quantity", "usernames", "hashtags")),
         (ServiceType.MENTIONS_CUSTOM_LIST, ("usernames",)),
         (ServiceType.MENTIONS_HASHTAG, ("quantity", "hashtag")),
-        (ServiceType.MENTIONS_USER_FOLLOWERS, ("quantity", "usernames")),
+        (ServiceType.MENTIONS_USER_FOLLOWERS, ("quantity", "username")),
         (ServiceType.MENTIONS_MEDIA_LIKERS, ("quantity", "media")),
         (ServiceType.SEO, ("quantity", "keywords")),
         (ServiceType.COMMENT_LIKES, ("quantity", "username")),
