@@ -55,7 +55,7 @@ class Provider(models.Model):
     def __repr__(self):
         return f"<Provider {self.pk} {self.name!r}>"
 
-    def client(self, **overrides):
+    def client(self, *, url: str | None = None, **overrides):
         """The smmapi client for this provider, with its transport options and the panel's timeouts."""
         import smmapi
 
@@ -65,7 +65,7 @@ class Provider(models.Model):
             "read_timeout": settings.PROVIDER_READ_TIMEOUT,
         }
         options.update(overrides)
-        return smmapi.Client(self.api_url, self.api_key, **options)
+        return smmapi.Client(url or self.api_url, self.api_key, **options)
 
     @property
     def is_healthy(self) -> bool:

@@ -1,8 +1,14 @@
 """Reads of the catalog."""
 
-from django.db.models import Count, Q
+from urllib.parse import urlsplit
 
-from .models import Provider, Service
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from panel.models import StaffNotice
+
+from .models import Category, Provider, ProviderService, Service, SyncRun
+from .pricing import cost_rate
 
 
 def providers_with_counts():
@@ -31,3 +37,97 @@ def services_for_sale(*, search: str = ""):
             match |= Q(pk=int(search.lstrip("#")))
         services = services.filter(match)
     return services.order_by("category__sort_order", "category__name", "sort_order", "id")
+
+
+# ---------------------------------------------------------------- staff back office
+# Reads behind the staff pages. Each list is a fixed number of queries whatever its length.
+
+
+def _count_of(queryset, **filters):
+    """A correlated COUNT subquery: several counts on one row without multiplying joins."""
+    return Coalesce(
+        Subquery(
+            queryset.filter(**filters).order_by().values(*filters.keys()).annotate(n=Count("pk")).values("n")[:1]
+        ),
+        0,
+    )
+
+
+def providers_for_staff():
+    """Every provider with its live upstream and panel service counts and its latest sync run, one query."""
+    runs = SyncRun.objects.filter(provider=OuterRef("pk")).order_by("-started_at", "-id")
+    return list(
+        Provider.objects.annotate(
+            live_upstream_count=_count_of(
+                ProviderService.objects.filter(gone_since__isnull=True), provider=OuterRef("pk")
+            ),
+            service_count=_count_of(Service.objects.all(), provider_service__provider=OuterRef("pk")),
+            enabled_service_count=_count_of(
+                Service.objects.filter(enabled=True), provider_service__provider=OuterRef("pk")
+            ),
+            last_run_at=Subquery(runs.values("started_at")[:1]),
+            last_run_ok=Subquery(runs.values("ok")[:1]),
+            last_run_error=Subquery(runs.values("error")[:1]),
+        ).order_by("name")
+    )
+
+
+def provider_host(provider: Provider) -> str:
+    return urlsplit(provider.api_url).hostname or provider.api_url
+
+
+def provider_sync_runs(*, provider: Provider, limit: int = 100) -> list[SyncRun]:
+    return list(SyncRun.objects.filter(provider=provider).order_by("-started_at", "-id")[:limit])
+
+
+def services_for_staff(
+    *, provider_id: int | None = None, category_id: int | None = None, enabled: bool | None = None,
+    search: str = "",
+):
+    """Every service (on sale or not) with its category, mirror and provider joined in, filtered."""
+    services = Service.objects.select_related("category", "provider_service__provider")
+    if provider_id is not None:
+        services = services.filter(provider_service__provider_id=provider_id)
+    if category_id is not None:
+        services = services.filter(category_id=category_id)
+    if enabled is not None:
+        services = services.filter(enabled=enabled)
+    search = search.strip()
+    if search:
+        match = Q(name__icontains=search) | Q(provider_service__external_id=search)
+        if search.lstrip("#").isdigit():
+            match |= Q(pk=int(search.lstrip("#")))
+        services = services.filter(match)
+    return services.order_by("category__sort_order", "category__name", "sort_order", "id")
+
+
+def service_cost(service: Service):
+    """What 1000 units of the service cost the panel; needs provider_service__provider loaded."""
+    mirror = service.provider_service
+    return cost_rate(provider_rate=mirror.rate, exchange_rate=mirror.provider.exchange_rate)
+
+
+def service_price_rule(service: Service) -> str:
+    if service.price_mode == Service.PriceMode.FIXED:
+        return "fixed"
+    if service.markup_percent is None:
+        return f"derived +{service.provider_service.provider.markup_percent.normalize():f}% (provider's)"
+    return f"derived +{service.markup_percent.normalize():f}%"
+
+
+def categories_with_counts() -> list[Category]:
+    return list(
+        Category.objects.annotate(
+            service_count=_count_of(Service.objects.all(), category=OuterRef("pk")),
+            enabled_service_count=_count_of(Service.objects.filter(enabled=True), category=OuterRef("pk")),
+        ).order_by("sort_order", "name", "pk")
+    )
+
+
+def staff_notices_unresolved(*, limit: int = 100):
+    """What staff still has to look at, newest first."""
+    # Belongs in panel/selectors.py; kept here while only the catalog's staff pages show notices.
+    return list(StaffNotice.objects.filter(resolved_at__isnull=True).order_by("-created_at", "-id")[:limit])
+
+
+# ---------------------------------------------------------------- end of staff back office

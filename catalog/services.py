@@ -2,12 +2,16 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 import smmapi
+from panel.models import StaffNotice
 
 from . import health
-from .models import Provider
+from .models import Category, Provider, Service
+from .pricing import cost_rate, derived_rate
 
 
 class ProviderError(Exception):
@@ -42,3 +46,237 @@ def provider_check(provider: Provider) -> smmapi.Balance:
         raise ProviderError(str(exc)) from None
     health.record_success(provider, balance=balance.amount, currency=balance.currency)
     return balance
+
+
+# ---------------------------------------------------------------- staff back office
+# Writes behind the staff pages (catalog/staff_views.py). Rules live here, not in the forms, so every caller
+# gets them; a broken rule raises ValidationError keyed by the form field it is about.
+
+PROVIDER_FIELDS = (
+    "name", "api_url", "currency", "exchange_rate", "markup_percent", "is_active", "http_method", "body_format",
+    "key_field",
+)
+
+
+@transaction.atomic
+def provider_add(*, is_active: bool = True, **fields) -> Provider:
+    """provider_create, plus the fields it does not take (is_active), in one transaction."""
+    provider = provider_create(**fields)
+    if not is_active:
+        provider.is_active = False
+        provider.save(update_fields=["is_active"])
+    return provider
+
+
+@transaction.atomic
+def provider_update(*, provider: Provider, api_key: str = "", **fields) -> Provider:
+    """Change a provider's settings. An empty api_key keeps the stored one (the key is write-only).
+
+    A new markup or exchange rate reprices the provider's services at once rather than at the next sync.
+    """
+    unknown = set(fields) - set(PROVIDER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown provider fields: {sorted(unknown)}")
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    old_prices = (provider.markup_percent, provider.exchange_rate)
+    for name, value in fields.items():
+        setattr(provider, name, value)
+    if api_key:
+        provider.api_key = api_key
+    provider.full_clean()
+    provider.save()
+    if (provider.markup_percent, provider.exchange_rate) != old_prices:
+        _reprice_services_of(provider)
+    return provider
+
+
+def _reprice_services_of(provider: Provider) -> None:
+    services = list(Service.objects.filter(provider_service__provider=provider).select_related("provider_service"))
+    for service in services:
+        service.provider_service.provider = provider
+        _price_service(service)
+        _settle_margin(service)
+    Service.objects.bulk_update(services, ["rate", "enabled", "disabled_reason"], batch_size=500)
+
+
+def _cost(service: Service) -> Decimal:
+    mirror = service.provider_service
+    return cost_rate(provider_rate=mirror.rate, exchange_rate=mirror.provider.exchange_rate)
+
+
+def _price_service(service: Service) -> None:
+    """Set service.rate from its price mode; needs provider_service and its provider loaded."""
+    if service.price_mode == Service.PriceMode.FIXED:
+        service.rate = service.fixed_rate
+        return
+    provider = service.provider_service.provider
+    markup = provider.markup_percent if service.markup_percent is None else service.markup_percent
+    service.rate = derived_rate(
+        provider_rate=service.provider_service.rate, exchange_rate=provider.exchange_rate, markup_percent=markup
+    )
+
+
+def _settle_margin(service: Service) -> None:
+    """Same promise as sync: below cost goes off sale; repriced at or above cost, it comes back."""
+    below = service.rate < _cost(service)
+    if below and service.enabled:
+        service.enabled, service.disabled_reason = False, Service.Disabled.BELOW_COST
+    elif (not below and service.disabled_reason == Service.Disabled.BELOW_COST
+          and not service.provider_service.is_gone):
+        service.enabled, service.disabled_reason = True, ""
+
+
+def service_problems(
+    *, service: Service, price_mode: str, markup_percent: Decimal | None, fixed_rate: Decimal | None,
+    min_quantity: int, max_quantity: int, refill: bool, cancel: bool,
+) -> dict[str, str]:
+    """What is wrong with these settings for this service, by field name. Empty when they are fine."""
+    mirror = service.provider_service
+    problems = {}
+    if markup_percent is not None and markup_percent < 0:
+        problems["markup_percent"] = "The markup cannot be negative."
+    if price_mode == Service.PriceMode.FIXED:
+        cost = _cost(service)
+        if fixed_rate is None:
+            problems["fixed_rate"] = "A fixed price needs an amount."
+        elif fixed_rate < cost:
+            problems["fixed_rate"] = f"This price is below cost ({cost:f} per 1000)."
+    if min_quantity < mirror.min_quantity:
+        problems["min_quantity"] = f"The provider's minimum is {mirror.min_quantity}."
+    if max_quantity > mirror.max_quantity:
+        problems["max_quantity"] = f"The provider's maximum is {mirror.max_quantity}."
+    if min_quantity > max_quantity:
+        problems.setdefault("max_quantity", "The maximum cannot be below the minimum.")
+    if refill and not mirror.refill:
+        problems["refill"] = "The provider does not offer refills for this service."
+    if cancel and not mirror.cancel:
+        problems["cancel"] = "The provider does not offer cancellation for this service."
+    return problems
+
+
+@transaction.atomic
+def service_update(
+    *, service: Service, name: str, description: str, category: Category, price_mode: str,
+    markup_percent: Decimal | None, fixed_rate: Decimal | None, min_quantity: int, max_quantity: int,
+    refill: bool, cancel: bool,
+) -> Service:
+    """Staff's edit of one service: checks the rules, then saves it with its rate recomputed."""
+    service = Service.objects.select_for_update().select_related("provider_service__provider").get(pk=service.pk)
+    problems = service_problems(
+        service=service, price_mode=price_mode, markup_percent=markup_percent, fixed_rate=fixed_rate,
+        min_quantity=min_quantity, max_quantity=max_quantity, refill=refill, cancel=cancel,
+    )
+    if problems:
+        raise ValidationError(problems)
+    service.name, service.description, service.category = name, description, category
+    service.price_mode, service.markup_percent = price_mode, markup_percent
+    # A derived service keeps no stale fixed price that could come back by surprise.
+    service.fixed_rate = fixed_rate if price_mode == Service.PriceMode.FIXED else None
+    service.min_quantity, service.max_quantity = min_quantity, max_quantity
+    service.refill, service.cancel = refill, cancel
+    _price_service(service)
+    _settle_margin(service)
+    service.save()
+    return service
+
+
+def _selected(service_ids) -> list[Service]:
+    ids = [int(pk) for pk in service_ids]
+    if not ids:
+        raise ValidationError("Select at least one service.")
+    return list(
+        Service.objects.select_for_update().filter(pk__in=ids).select_related("provider_service__provider")
+        .order_by("pk")
+    )
+
+
+def _why_not_on_sale(service: Service) -> str:
+    if service.provider_service.is_gone:
+        return "the provider no longer offers it"
+    cost = _cost(service)
+    if service.rate < cost:
+        return f"its price {service.rate:f} is below cost ({cost:f})"
+    return ""
+
+
+@transaction.atomic
+def services_bulk_enable(*, service_ids) -> tuple[list[Service], list[tuple[Service, str]]]:
+    """Put services on sale. Those that cannot be sold (gone upstream, below cost) stay off, with the reason."""
+    enabled, refused = [], []
+    for service in _selected(service_ids):
+        reason = _why_not_on_sale(service)
+        if reason:
+            refused.append((service, reason))
+        elif not service.enabled:
+            service.enabled, service.disabled_reason = True, ""
+            enabled.append(service)
+    Service.objects.bulk_update(enabled, ["enabled", "disabled_reason"])
+    return enabled, refused
+
+
+@transaction.atomic
+def services_bulk_disable(*, service_ids) -> int:
+    """Take services off sale as staff's choice: a later sync will not bring them back."""
+    services = _selected(service_ids)
+    return Service.objects.filter(pk__in=[s.pk for s in services]).update(
+        enabled=False, disabled_reason=Service.Disabled.STAFF, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def services_bulk_markup(*, service_ids, markup_percent: Decimal) -> int:
+    """Switch services to derived pricing with this markup and recompute their rates."""
+    if markup_percent is None or markup_percent < 0:
+        raise ValidationError({"markup_percent": "The markup cannot be negative."})
+    services = _selected(service_ids)
+    for service in services:
+        service.price_mode, service.markup_percent, service.fixed_rate = (
+            Service.PriceMode.DERIVED, markup_percent, None
+        )
+        _price_service(service)
+        _settle_margin(service)
+        service.updated_at = timezone.now()
+    return Service.objects.bulk_update(
+        services, ["price_mode", "markup_percent", "fixed_rate", "rate", "enabled", "disabled_reason", "updated_at"]
+    )
+
+
+@transaction.atomic
+def category_rename(*, category: Category, name: str) -> Category:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A category needs a name."})
+    if Category.objects.filter(name__iexact=name).exclude(pk=category.pk).exists():
+        raise ValidationError({"name": f"A category named “{name}” already exists."})
+    Category.objects.filter(pk=category.pk).update(name=name)
+    category.name = name
+    return category
+
+
+@transaction.atomic
+def category_move(*, category: Category, direction: str) -> None:
+    """Swap a category with its neighbour above or below, renumbering all so ties cannot stall the move."""
+    if direction not in ("up", "down"):
+        raise ValueError(f"direction must be up or down, not {direction!r}")
+    ordered = list(Category.objects.select_for_update().order_by("sort_order", "name", "pk"))
+    index = next(i for i, c in enumerate(ordered) if c.pk == category.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(ordered):
+        return
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    changed = []
+    for position, item in enumerate(ordered, start=1):
+        if item.sort_order != position * 10:
+            item.sort_order = position * 10
+            changed.append(item)
+    Category.objects.bulk_update(changed, ["sort_order"])
+
+
+@transaction.atomic
+def staff_notice_resolve(*, notice_id: int) -> bool:
+    """Mark a staff notice resolved. False when it was already resolved (or does not exist)."""
+    # Belongs in panel/services.py with staff_notice_create; kept here while only the catalog pages use it.
+    return StaffNotice.objects.filter(pk=notice_id, resolved_at__isnull=True).update(resolved_at=timezone.now()) == 1
+
+
+# ---------------------------------------------------------------- end of staff back office

@@ -61,11 +61,11 @@ def _refuse_empty_listing(provider: Provider, listing) -> None:
         raise EmptyListing("the provider listed no services at all; catalog left as it was")
 
 
-def sync_catalog(provider: Provider) -> SyncRun:
+def sync_catalog(provider: Provider, *, client=None) -> SyncRun:
     """Fetch the provider's services and apply them. Always leaves a SyncRun; never raises for the provider."""
     run = SyncRun(provider=provider, started_at=timezone.now())
     try:
-        listing = provider.client().services()
+        listing = (client or provider.client()).services()
     except smmapi.SmmApiError as exc:
         run.error = str(exc)
         health.record_failure(provider, exc)

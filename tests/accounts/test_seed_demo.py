@@ -1,23 +1,34 @@
+from decimal import Decimal
+
+import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from accounts.models import User
+from catalog.models import Provider, Service
+
+pytestmark = pytest.mark.django_db(transaction=True)  # seed_demo serves the sandbox over HTTP to itself
 
 
-def test_seed_demo_creates_a_staff_user_and_a_customer_and_prints_their_logins(db, capsys):
+def test_seed_demo_makes_users_a_funded_customer_and_a_synced_sandbox_provider(capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
-    assert "admin / admin-demo" in out
-    assert "demo / demo-demo" in out
+    assert "admin / admin-demo" in out and "demo / demo-demo" in out
     assert authenticate(username="admin", password="admin-demo").is_staff
-    assert not authenticate(username="demo", password="demo-demo").is_staff
+    customer = authenticate(username="demo", password="demo-demo")
+    assert not customer.is_staff and customer.balance == Decimal("100")
+    provider = Provider.objects.get(name="Sandbox")
+    assert provider.api_url == "http://127.0.0.1:8000/sandbox/api/v2"
+    assert Service.objects.filter(enabled=True, provider_service__provider=provider).count() >= 30
 
 
-def test_seed_demo_run_twice_keeps_one_of_each_and_restores_the_password(db):
+def test_seed_demo_run_twice_keeps_one_of_each_restores_passwords_and_funds_once():
     call_command("seed_demo")
     demo = User.objects.get(username="demo")
     demo.set_password("changed")
     demo.save()
+    services_before = Service.objects.count()
     call_command("seed_demo")
     assert User.objects.filter(username__in=["admin", "demo"]).count() == 2
-    assert authenticate(username="demo", password="demo-demo") is not None
+    assert authenticate(username="demo", password="demo-demo").balance == Decimal("100")
+    assert Service.objects.count() == services_before and Provider.objects.count() == 1

@@ -1,23 +1,58 @@
-"""Make the demo world: a staff user and a customer, printed with their passwords. Safe to run again."""
+"""Make the demo world: a staff user and a funded customer, and the sandbox as the demo's provider with its
+catalog synced. Printed with the logins. Safe to run again."""
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts import services
+from accounts.models import LedgerEntry
 
 DEMO_USERS = (
     # username, password, staff
     ("admin", "admin-demo", True),
     ("demo", "demo-demo", False),
 )
+DEMO_FUNDS = Decimal("100")
+DEMO_PROVIDER = "Sandbox"
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the demo staff user and customer and print their logins."
+    help = "Create (or reset) the demo users, register the sandbox provider, sync its catalog, print logins."
 
     def handle(self, *args, **options):
-        for username, password, staff in DEMO_USERS:
-            services.user_ensure(username=username, password=password, is_staff=staff)
+        users = {
+            username: services.user_ensure(username=username, password=password, is_staff=staff)
+            for username, password, staff in DEMO_USERS
+        }
+        customer = users["demo"]
+        if not LedgerEntry.objects.filter(user=customer).exists():
+            services.wallet_deposit(user=customer, amount=DEMO_FUNDS, note="Demo funds")
+        if settings.SANDBOX_ENABLED:
+            self._demo_provider()
         self.stdout.write("Demo logins:")
         for username, password, staff in DEMO_USERS:
             role = "staff   " if staff else "customer"
             self.stdout.write(f"  {role}  {username} / {password}")
+
+    def _demo_provider(self):
+        from catalog.models import Provider
+        from catalog.sync import sync_catalog
+        from panel.inprocess import serve_self
+        from sandbox.catalog import ensure_catalog
+        from sandbox.services import get_or_create_demo_account
+
+        ensure_catalog()
+        account = get_or_create_demo_account()
+        api_path = "/sandbox/api/v2"
+        provider, _ = Provider.objects.update_or_create(
+            name=DEMO_PROVIDER,
+            defaults={"api_url": settings.SITE_URL.rstrip("/") + api_path, "api_key": account.api_key},
+        )
+        with serve_self() as base_url:
+            run = sync_catalog(provider, client=provider.client(url=base_url + api_path))
+        if run.ok:
+            self.stdout.write(f"Demo provider {provider.name}: {run.new} new services, {run.changed} changed.")
+        else:
+            self.stderr.write(f"Demo provider {provider.name}: catalog sync failed: {run.error}")

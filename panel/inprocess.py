@@ -1,0 +1,30 @@
+"""Serve this Django project on a loopback port for a moment, from inside a management command.
+
+`seed_demo` runs before the web server is up, yet the demo provider is this panel's own sandbox: the
+catalog sync has to go through real HTTP somewhere, so it goes through a short-lived server here.
+"""
+
+import threading
+from contextlib import contextmanager
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from django.core.wsgi import get_wsgi_application
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serve_self():
+    """Yield the base URL (http://127.0.0.1:PORT) of this project, served until the block ends."""
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=WSGIServer,
+                         handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
