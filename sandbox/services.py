@@ -42,7 +42,7 @@ def order_add(*, account: SandboxAccount, fields: dict[str, str], now: datetime)
             account=account,
             service=service,
             link=wanted.link,
-            quantity=wanted.quantity,
+            quantity=wanted.units,
             runs=wanted.runs,
             interval=wanted.interval,
             params=wanted.params,

@@ -23,6 +23,7 @@ _MONEY = Decimal("0.00001")
 
 INCORRECT_REQUEST = "Incorrect request"
 INCORRECT_LINK = "Incorrect link"
+NO_DRIPFEED = "Drip-feed is not available for this service"
 
 # Types whose quantity is the number of lines of a list field.
 LINE_COUNTED = {
@@ -185,7 +186,7 @@ def _web_traffic(fields: dict[str, str]) -> dict:
     if params["type_of_traffic"] == 1:
         params["google_keyword"] = _required(fields, "google_keyword")
     if params["type_of_traffic"] == 2:
-        params["referring_url"] = check_link(fields.get("referring_url", ""), "referring_url")
+        params["referring_url"] = check_link(_required(fields, "referring_url"), "referring_url")
     return params
 
 
@@ -193,7 +194,7 @@ def _dripfeed(terms: Terms, fields: dict[str, str]) -> tuple[int | None, int | N
     if not fields.get("runs", "").strip() and not fields.get("interval", "").strip():
         return None, None
     if terms.type not in DRIPFEED_TYPES or not terms.dripfeed:
-        raise InvalidOrder("runs", "This service does not take drip-feed orders.", INCORRECT_REQUEST)
+        raise InvalidOrder("runs", "This service does not take drip-feed orders.", NO_DRIPFEED)
     return _positive(fields, "runs"), _positive(fields, "interval")
 
 
