@@ -114,8 +114,11 @@ class ServiceFilterForm(forms.Form):
     enabled = forms.ChoiceField(choices=ENABLED_CHOICES, required=False)
 
     def filters(self) -> dict:
-        """Keyword arguments for selectors.services_for_staff; bad values filter nothing."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """Keyword arguments for selectors.services_for_staff; a bad value (a stale ID) drops only its filter."""
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # fills cleaned_data with the fields that are valid
+            data = self.cleaned_data
         provider, category = data.get("provider"), data.get("category")
         return {
             "provider_id": provider.pk if provider else None,

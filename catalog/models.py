@@ -44,6 +44,9 @@ class Provider(models.Model):
     balance = models.DecimalField(max_digits=24, decimal_places=5, null=True, blank=True)
     balance_currency = models.CharField(max_length=8, blank=True)
     catalog_synced_at = models.DateTimeField(null=True, blank=True)
+    # Polling backs off a provider whose calls fail, longer after each failure in a row.
+    poll_failures = models.PositiveIntegerField(default=0)
+    poll_backoff_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

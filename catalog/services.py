@@ -8,6 +8,7 @@ from django.utils import timezone
 
 import smmapi
 from panel.models import StaffNotice
+from panel.services import staff_notice_create
 
 from . import health
 from .models import Category, Provider, Service
@@ -86,17 +87,32 @@ def provider_update(*, provider: Provider, api_key: str = "", **fields) -> Provi
     provider.full_clean()
     provider.save()
     if (provider.markup_percent, provider.exchange_rate) != old_prices:
-        _reprice_services_of(provider)
+        _tell_staff_about_margins(provider, _reprice_services_of(provider))
     return provider
 
 
-def _reprice_services_of(provider: Provider) -> None:
+def _reprice_services_of(provider: Provider) -> list[Service]:
+    """Reprice every service of the provider; returns those that this took off sale (below cost)."""
     services = list(Service.objects.filter(provider_service__provider=provider).select_related("provider_service"))
+    newly_below_cost = []
     for service in services:
         service.provider_service.provider = provider
+        was_enabled = service.enabled
         _price_service(service)
         _settle_margin(service)
+        if was_enabled and not service.enabled:
+            newly_below_cost.append(service)
     Service.objects.bulk_update(services, ["rate", "enabled", "disabled_reason"], batch_size=500)
+    return newly_below_cost
+
+
+def _tell_staff_about_margins(provider: Provider, services: list[Service]) -> None:
+    if services:
+        lines = "\n".join(f"#{s.pk} {s.name}: fixed {s.fixed_rate} per 1000" for s in services)
+        staff_notice_create(
+            subject=f"{len(services)} service(s) of {provider.name} disabled: fixed price below cost",
+            body=f"A new exchange rate put these fixed prices below cost; they are disabled until repriced.\n{lines}",
+        )
 
 
 def _cost(service: Service) -> Decimal:

@@ -83,10 +83,12 @@ def provider_add(request):
 @staff_required
 def provider_edit(request, pk):
     provider = get_object_or_404(Provider, pk=pk)
-    form = ProviderForm(request.POST or None, instance=provider)
+    # The form gets its own copy: validating writes the typed values onto its instance, and the page's
+    # title and links must keep showing the provider as stored.
+    form = ProviderForm(request.POST or None, instance=Provider.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.provider_update(
+            provider = services.provider_update(
                 provider=provider, api_key=form.cleaned_data["api_key"], **form.provider_fields()
             )
         except ValidationError as exc:

@@ -26,6 +26,13 @@ class Order(models.Model):
         PLACED = "placed", "Placed with the provider"
         REJECTED = "rejected", "Rejected by the provider"
         FAILED = "failed", "Outcome unknown: staff decide"
+        CANCELED = "canceled", "Canceled before it was sent"
+
+    class Cancel(models.TextChoices):
+        NONE = "", "—"
+        REQUESTED = "requested", "Cancel requested"
+        ACCEPTED = "accepted", "Cancel accepted by the provider"
+        REFUSED = "refused", "Cancel refused by the provider"
 
     FINAL_STATUSES = (Status.COMPLETED, Status.PARTIAL, Status.CANCELED)
 
@@ -60,7 +67,14 @@ class Order(models.Model):
     sending_since = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_errors = models.PositiveIntegerField(default=0)
+    # A poller owns the order while poll_claim_until is in the future; the token says which poller.
+    poll_token = models.CharField(max_length=32, blank=True, db_index=True)
+    poll_claim_until = models.DateTimeField(null=True, blank=True)
     needs_attention = models.BooleanField(default=False)
+
+    cancel_state = models.CharField(max_length=10, choices=Cancel.choices, blank=True, default="")
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_error = models.CharField(max_length=255, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -91,6 +105,48 @@ class Order(models.Model):
         if self.remains is None:
             return None
         return max(self.units - self.remains, 0)
+
+
+class Refill(models.Model):
+    """A refill of a delivered order: requested by the customer, sent upstream in batches, then polled."""
+
+    class Status(models.TextChoices):
+        QUEUED = "Queued", "Queued"  # not yet sent upstream
+        PENDING = "Pending", "Pending"
+        IN_PROGRESS = "In progress", "In progress"
+        COMPLETED = "Completed", "Completed"
+        REJECTED = "Rejected", "Rejected"
+
+    OPEN_STATUSES = (Status.QUEUED, Status.PENDING, Status.IN_PROGRESS)
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    external_id = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=255, blank=True, help_text="The provider's per-item error, shown.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    poll_errors = models.PositiveIntegerField(default=0)
+    poll_token = models.CharField(max_length=32, blank=True, db_index=True)
+    poll_claim_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "last_polled_at"], name="refill_polling")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status__in=["Queued", "Pending", "In progress"]),
+                name="refill_one_open_per_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refill #{self.pk} of order #{self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
 
 
 class OrderEvent(models.Model):

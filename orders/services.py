@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -179,7 +179,7 @@ def _requeue(order: Order, message: str, *, tell_staff: bool = False) -> str:
     if _settle(order, state=Order.State.QUEUED, sending_since=None, next_attempt_at=retry_at):
         _event(order, "requeued", f"{message}. Next try in {delay} s.", staff_only=True)
         if tell_staff:
-            _notice_once(f"{order.provider.name} refuses orders: {message}"[:255],
+            notice_once(f"{order.provider.name} refuses orders: {message}"[:255],
                          "Orders stay queued and are retried with a backoff.")
     return Order.State.QUEUED
 
@@ -189,11 +189,11 @@ def _fail(order: Order, message: str) -> str:
     """Outcome unknown: parked for staff, never resent and never refunded on its own."""
     if _settle(order, state=Order.State.FAILED, sending_since=None, needs_attention=True, reason=message[:1000]):
         _event(order, "failed", f"{message}. Waiting for staff: resend or cancel and refund.", staff_only=True)
-        _notice_once(f"Order #{order.pk} needs a decision: outcome at {order.provider.name} unknown", message)
+        notice_once(f"Order #{order.pk} needs a decision: outcome at {order.provider.name} unknown", message)
     return Order.State.FAILED
 
 
-def _notice_once(subject: str, body: str) -> None:
+def notice_once(subject: str, body: str) -> None:
     from panel.models import StaffNotice
 
     if not StaffNotice.objects.filter(subject=subject, resolved_at__isnull=True).exists():
@@ -220,7 +220,7 @@ def orders_park_stuck() -> int:
             if moved:
                 parked += 1
                 _event(order, "failed", "Stuck while sending (worker stopped?). Waiting for staff.", staff_only=True)
-                _notice_once(f"Order #{order.pk} needs a decision: stuck while sending", "")
+                notice_once(f"Order #{order.pk} needs a decision: stuck while sending", "")
     return parked
 
 
@@ -232,3 +232,64 @@ def orders_due(*, older_than: timedelta = timedelta(0)) -> list[int]:
                              state=Order.State.QUEUED, created_at__lte=now - older_than)
         .order_by("id").values_list("id", flat=True)
     )
+
+
+# --- Customer requests: cancel and refill ---------------------------------------------------------------
+
+def order_cancel_request(*, user, order_id: int) -> str:
+    """Cancel an order. Queued (never sent): canceled here and now with a full refund. Placed: the request goes
+    upstream with the next polling cycle. Returns a message for the customer; raises OrderRefused."""
+    order = Order.objects.select_related("service").filter(pk=order_id, user=user).first()
+    if order is None:
+        raise OrderRefused("No such order.", "", "Incorrect order ID")
+    if order.state == Order.State.QUEUED and _cancel_queued(order):
+        return f"Order #{order.pk} canceled; {money_str(order.charge)} is back on your balance."
+    order.refresh_from_db()
+    if order.state != Order.State.PLACED or order.is_final:
+        raise OrderRefused("This order can no longer be canceled.")
+    if not order.service.cancel:
+        raise OrderRefused("This service does not offer cancels.")
+    if order.cancel_state in (Order.Cancel.REQUESTED, Order.Cancel.ACCEPTED):
+        raise OrderRefused("A cancel is already on its way for this order.")
+    with transaction.atomic():
+        moved = Order.objects.filter(pk=order.pk, state=Order.State.PLACED).exclude(
+            cancel_state__in=[Order.Cancel.REQUESTED, Order.Cancel.ACCEPTED]).exclude(
+            status__in=Order.FINAL_STATUSES).update(cancel_state=Order.Cancel.REQUESTED, cancel_error="",
+                                                    cancel_requested_at=timezone.now())
+        if not moved:
+            raise OrderRefused("This order can no longer be canceled.")
+        _event(order, "cancel", "Cancel requested; it goes to the provider with the next update.")
+    return f"Cancel of order #{order.pk} requested; the refund follows once the provider confirms."
+
+
+@transaction.atomic
+def _cancel_queued(order: Order) -> bool:
+    """A conditional UPDATE from queued: either this cancels it or a worker already claimed it for sending."""
+    moved = Order.objects.filter(pk=order.pk, state=Order.State.QUEUED).update(
+        state=Order.State.CANCELED, status=Order.Status.CANCELED, refunded=order.charge, updated_at=timezone.now(),
+        cancel_state=Order.Cancel.ACCEPTED, cancel_requested_at=timezone.now())
+    if not moved:
+        return False
+    wallet_refund_order(order=order, amount=order.charge, note=f"Order #{order.pk} canceled before sending")
+    _event(order, "canceled", f"Canceled before it was sent. Refunded {money_str(order.charge)}.")
+    return True
+
+
+def order_refill_request(*, user, order_id: int):
+    """Ask for a refill of a delivered order; it goes upstream, batched, with the next polling cycle."""
+    from .models import Refill
+
+    order = Order.objects.select_related("service").filter(pk=order_id, user=user).first()
+    if order is None:
+        raise OrderRefused("No such order.", "", "Incorrect order ID")
+    if not order.service.refill:
+        raise OrderRefused("This service does not offer refills.")
+    if order.state != Order.State.PLACED or order.status not in (Order.Status.COMPLETED, Order.Status.PARTIAL):
+        raise OrderRefused("Only a completed or partial order can be refilled.")
+    try:
+        with transaction.atomic():
+            refill = Refill.objects.create(order=order)
+            _event(order, "refill", "Refill requested.")
+    except IntegrityError:
+        raise OrderRefused("A refill of this order is already open.") from None
+    return refill

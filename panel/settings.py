@@ -169,7 +169,15 @@ CATALOG_SYNC_SECONDS = env.float("CATALOG_SYNC_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "catalog-sync": {"task": "catalog.sync_all", "schedule": CATALOG_SYNC_SECONDS},
     "orders-sweep": {"task": "orders.sweep", "schedule": env.float("ORDER_SWEEP_SECONDS", default=60.0)},
+    "orders-poll": {"task": "orders.poll_cycle", "schedule": env.float("POLL_INTERVAL_SECONDS", default=60.0)},
 }
+# Polling: IDs per `status` call (the protocol's limit is 100), orders per provider per cycle, per-item
+# errors in a row before staff are told, and the backoff of a provider whose calls fail.
+POLL_BATCH_SIZE = min(env.int("POLL_BATCH_SIZE", default=100), 100)
+POLL_MAX_ORDERS_PER_CYCLE = env.int("POLL_MAX_ORDERS_PER_CYCLE", default=20000)
+POLL_ERROR_LIMIT = env.int("POLL_ERROR_LIMIT", default=5)
+POLL_BACKOFF_SECONDS = env.float("POLL_BACKOFF_SECONDS", default=60.0)
+POLL_BACKOFF_MAX_SECONDS = env.float("POLL_BACKOFF_MAX_SECONDS", default=3600.0)
 
 # --- Logging: secrets never logged; smmapi logs at INFO without keys ---------------------------------------
 LOGGING = {

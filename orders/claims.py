@@ -1,0 +1,24 @@
+"""Short leases on rows, taken with one conditional UPDATE: whoever stamped the token owns the rows.
+
+Works the same on SQLite and PostgreSQL, and across processes: two pollers handed the same IDs split them,
+and no row is worked on twice while its lease lasts. A crashed poller's lease simply runs out.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+
+def claim(queryset: QuerySet, *, seconds: float) -> tuple[str, list]:
+    """Stamp a fresh token on the unleased rows of `queryset`; return the token and the rows won."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    free = Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=now)
+    queryset.filter(free).update(poll_token=token, poll_claim_until=now + timedelta(seconds=seconds))
+    return token, list(queryset.model.objects.filter(poll_token=token))
+
+
+def release(model, token: str) -> None:
+    model.objects.filter(poll_token=token).update(poll_token="", poll_claim_until=None)

@@ -1,0 +1,375 @@
+"""Polling: order statuses, refills and cancels, per provider, in batches of 100, with refunds exactly once.
+
+A cycle plans batches of order IDs per provider (least recently polled first, capped); each batch is one
+`status` call and one transaction. Beat fans the batches out as tasks so any number of workers share them;
+`poll_orders` runs the same cycle in one process. Claims (orders.claims) keep two overlapping cycles from
+working one order twice; the refund's unique constraint is the last guard.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+import smmapi
+from accounts.money import ZERO, money_str, to_money
+from accounts.services import wallet_refund_order
+from catalog import health
+from catalog.models import Provider
+
+from . import claims
+from .models import Order, OrderEvent, Refill
+from .services import notice_once
+
+log = logging.getLogger(__name__)
+
+STATUS_MAP = {
+    smmapi.OrderStatus.PENDING: Order.Status.PENDING,
+    smmapi.OrderStatus.IN_PROGRESS: Order.Status.IN_PROGRESS,
+    smmapi.OrderStatus.PROCESSING: Order.Status.PROCESSING,
+    smmapi.OrderStatus.COMPLETED: Order.Status.COMPLETED,
+    smmapi.OrderStatus.PARTIAL: Order.Status.PARTIAL,
+    smmapi.OrderStatus.CANCELED: Order.Status.CANCELED,
+}
+REFILL_STATUS_MAP = {
+    smmapi.RefillStatus.PENDING: Refill.Status.PENDING,
+    smmapi.RefillStatus.IN_PROGRESS: Refill.Status.IN_PROGRESS,
+    smmapi.RefillStatus.COMPLETED: Refill.Status.COMPLETED,
+    smmapi.RefillStatus.REJECTED: Refill.Status.REJECTED,
+}
+ORDER_POLL_FIELDS = [
+    "status", "start_count", "remains", "cost", "refunded", "last_polled_at", "poll_errors", "needs_attention",
+    "poll_token", "poll_claim_until", "updated_at",
+]
+
+
+@dataclass
+class Report:
+    """What a cycle or a batch did; printed by poll_orders, returned by tasks."""
+
+    calls: int = 0
+    polled: int = 0
+    changed: int = 0
+    refunded: int = 0
+    item_errors: int = 0
+    failed_calls: int = 0
+    refills_sent: int = 0
+    refills_polled: int = 0
+    cancels_sent: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: "Report") -> None:
+        for name in ("calls", "polled", "changed", "refunded", "item_errors", "failed_calls", "refills_sent",
+                     "refills_polled", "cancels_sent"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+    def __str__(self):
+        text = (f"{self.calls} provider calls, {self.polled} orders polled, {self.changed} changed, "
+                f"{self.refunded} refunded, {self.item_errors} per-item errors, {self.failed_calls} failed calls, "
+                f"{self.refills_sent} refills sent, {self.refills_polled} refills polled, "
+                f"{self.cancels_sent} cancels sent")
+        return text + "".join(f"\n  {e}" for e in self.errors)
+
+
+def _lease_seconds() -> float:
+    return settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 30
+
+
+# --- Planning -------------------------------------------------------------------------------------------
+
+def providers_due() -> list[Provider]:
+    now = timezone.now()
+    return list(Provider.objects.filter(is_active=True).filter(
+        Q(poll_backoff_until__isnull=True) | Q(poll_backoff_until__lte=now)))
+
+
+def pollable_orders(provider_id: int):
+    return Order.objects.filter(provider_id=provider_id, state=Order.State.PLACED).exclude(
+        status__in=Order.FINAL_STATUSES)
+
+
+def plan_order_batches(provider: Provider) -> list[list[int]]:
+    """The provider's non-final placed orders, least recently polled first, capped, in batches."""
+    size, cap = settings.POLL_BATCH_SIZE, settings.POLL_MAX_ORDERS_PER_CYCLE
+    ids = list(
+        pollable_orders(provider.pk)
+        .filter(Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=timezone.now()))
+        .order_by(F("last_polled_at").asc(nulls_first=True), "id")
+        .values_list("id", flat=True)[:cap]
+    )
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def run_cycle() -> Report:
+    """One full cycle in this process: refills and cancels to send, then statuses, then refill statuses."""
+    report = Report()
+    for provider in providers_due():
+        report.add(poll_provider_extras(provider.pk))
+        for batch in plan_order_batches(provider):
+            report.add(poll_order_batch(provider.pk, batch))
+    return report
+
+
+# --- Order statuses -------------------------------------------------------------------------------------
+
+def poll_order_batch(provider_id: int, order_ids: list[int]) -> Report:
+    """One `status` call for up to 100 orders of one provider, and one transaction to apply the answers."""
+    report = Report()
+    token, orders = claims.claim(pollable_orders(provider_id).filter(pk__in=order_ids), seconds=_lease_seconds())
+    if not orders:
+        return report
+    provider = Provider.objects.get(pk=provider_id)
+    report.calls += 1
+    try:
+        answers = provider.client().statuses([order.external_id for order in orders])
+    except smmapi.SmmApiError as exc:
+        claims.release(Order, token)
+        _provider_failed(provider, exc, report)
+        return report
+    _provider_answered(provider)
+    _apply_statuses(provider, token, answers, report)
+    return report
+
+
+def _provider_failed(provider: Provider, exc: Exception, report: Report) -> None:
+    """A failed call touches no order; it is recorded on the provider, which is backed off."""
+    report.failed_calls += 1
+    report.errors.append(f"{provider.name}: {exc}")
+    health.record_failure(provider, exc)
+    failures = provider.poll_failures + 1
+    delay = min(settings.POLL_BACKOFF_SECONDS * 2 ** (failures - 1), settings.POLL_BACKOFF_MAX_SECONDS)
+    Provider.objects.filter(pk=provider.pk).update(
+        poll_failures=F("poll_failures") + 1, poll_backoff_until=timezone.now() + timedelta(seconds=delay))
+
+
+def _provider_answered(provider: Provider) -> None:
+    if provider.poll_failures or provider.poll_backoff_until:
+        Provider.objects.filter(pk=provider.pk).update(poll_failures=0, poll_backoff_until=None)
+    health.record_success(provider)
+
+
+@transaction.atomic
+def _apply_statuses(provider: Provider, token: str, answers: dict, report: Report) -> None:
+    now = timezone.now()
+    # Re-read under lock: only the rows this poller still holds, never one already final.
+    orders = list(Order.objects.select_for_update().filter(poll_token=token).exclude(status__in=Order.FINAL_STATUSES))
+    events, refunds = [], []
+    for order in orders:
+        answer = answers.get(order.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
+        if isinstance(answer, smmapi.ItemError):
+            _item_error(order, answer.message, events, report)
+        else:
+            order.poll_errors = 0
+            _apply_one(provider, order, answer, events, refunds, report)
+        order.last_polled_at = now
+        order.poll_token, order.poll_claim_until, order.updated_at = "", None, now
+    report.polled += len(orders)
+    Order.objects.bulk_update(orders, ORDER_POLL_FIELDS)
+    OrderEvent.objects.bulk_create(events)
+    for order, amount, note in refunds:
+        wallet_refund_order(order=order, amount=amount, note=note)
+        report.refunded += 1
+    claims.release(Order, token)  # rows skipped above (already final) are let go too
+
+
+def _item_error(order: Order, message: str, events: list, report: Report) -> None:
+    """A per-item error touches only its order; repeated, it puts the order in front of staff."""
+    report.item_errors += 1
+    order.poll_errors += 1
+    if order.poll_errors >= settings.POLL_ERROR_LIMIT and not order.needs_attention:
+        order.needs_attention = True
+        events.append(OrderEvent(order=order, kind="poll_error", staff_only=True,
+                                 message=f"The provider answered “{message}” {order.poll_errors} times in a row."))
+        notice_once(f"Order #{order.pk}: the provider keeps answering “{message}”"[:255],
+                    "It stays as it is until someone checks it with the provider.")
+
+
+def _apply_one(provider: Provider, order: Order, info: smmapi.OrderStatusInfo, events: list, refunds: list,
+               report: Report) -> None:
+    before = (order.status, order.start_count, order.remains)
+    status = STATUS_MAP.get(info.status)
+    if status is None:  # Error or a spelling nobody knows: keep the status, tell staff once
+        if not order.needs_attention:
+            order.needs_attention = True
+            events.append(OrderEvent(order=order, kind="provider_status", staff_only=True,
+                                     message=f"The provider reports the status “{info.status_raw}”."))
+        return
+    if info.start_count is not None:
+        order.start_count = info.start_count
+    if info.remains is not None:
+        order.remains = min(info.remains, order.units)
+    if info.charge is not None:
+        order.cost = to_money(info.charge * provider.exchange_rate)
+    order.status = status
+    if (order.status, order.start_count, order.remains) == before:
+        return
+    report.changed += 1
+    if status != before[0]:
+        events.append(OrderEvent(order=order, kind="status", message=_status_message(order, before[0])))
+    if status in (Order.Status.CANCELED, Order.Status.PARTIAL):
+        _plan_refund(order, events, refunds)
+
+
+def _status_message(order: Order, previous: str) -> str:
+    if order.status == Order.Status.PARTIAL and order.remains is not None:
+        return f"{previous} → Partial: {order.remains} of {order.units} not delivered."
+    return f"{previous} → {order.status}."
+
+
+def _plan_refund(order: Order, events: list, refunds: list) -> None:
+    amount = refund_due(order)
+    if amount is None:
+        order.needs_attention = True
+        events.append(OrderEvent(order=order, kind="refund", staff_only=True,
+                                 message="Partial without a usable remains: refund left to staff."))
+        return
+    if amount <= ZERO:
+        return
+    order.refunded = order.refunded + amount
+    refunds.append((order, amount, f"Order #{order.pk} {order.status.lower()}"))
+    events.append(OrderEvent(order=order, kind="refund", message=f"Refunded {money_str(amount)} to the balance."))
+
+
+def refund_due(order: Order):
+    """Canceled: the whole charge; Partial: charge × remains / units ordered in all. None when unknowable."""
+    if order.status == Order.Status.CANCELED:
+        return order.charge - order.refunded
+    if order.remains is None or order.units <= 0:
+        return None
+    remains = max(0, min(order.remains, order.units))
+    return to_money(order.charge * remains / order.units) - order.refunded
+
+
+# --- Refills and cancels ----------------------------------------------------------------------------------
+
+def poll_provider_extras(provider_id: int) -> Report:
+    """Send queued refills and cancel requests, and poll open refills, for one provider, in batches."""
+    report = Report()
+    provider = Provider.objects.get(pk=provider_id)
+    for step in (_send_cancels, _send_refills, _poll_refills):
+        try:
+            step(provider, report)
+        except smmapi.SmmApiError as exc:
+            _provider_failed(provider, exc, report)
+            return report
+    return report
+
+
+def _batches(queryset, size=None):
+    size = size or settings.POLL_BATCH_SIZE
+    ids = list(queryset.order_by("id").values_list("id", flat=True)[: settings.POLL_MAX_ORDERS_PER_CYCLE])
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def _send_cancels(provider: Provider, report: Report) -> None:
+    wanted = pollable_orders(provider.pk).filter(cancel_state=Order.Cancel.REQUESTED)
+    for batch in _batches(wanted):
+        token, orders = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds())
+        if not orders:
+            continue
+        report.calls += 1
+        try:
+            answers = provider.client().cancel([o.external_id for o in orders])
+        except smmapi.SmmApiError:
+            claims.release(Order, token)
+            raise
+        _apply_cancels(orders, answers, token)
+        report.cancels_sent += len(orders)
+
+
+@transaction.atomic
+def _apply_cancels(orders: list[Order], answers: dict, token: str) -> None:
+    events = []
+    for order in orders:
+        answer = answers.get(order.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
+        if isinstance(answer, smmapi.ItemError) or not answer:
+            order.cancel_state = Order.Cancel.REFUSED
+            order.cancel_error = (answer.message if isinstance(answer, smmapi.ItemError) else "not accepted")[:255]
+            events.append(OrderEvent(order=order, kind="cancel", message=f"The provider refused the cancel: "
+                                                                        f"{order.cancel_error}."))
+        else:
+            order.cancel_state = Order.Cancel.ACCEPTED
+            events.append(OrderEvent(order=order, kind="cancel",
+                                     message="The provider accepted the cancel; the refund follows its status."))
+    Order.objects.bulk_update(orders, ["cancel_state", "cancel_error"])
+    OrderEvent.objects.bulk_create(events)
+    claims.release(Order, token)
+
+
+def _send_refills(provider: Provider, report: Report) -> None:
+    wanted = Refill.objects.filter(order__provider=provider, status=Refill.Status.QUEUED)
+    for batch in _batches(wanted):
+        token, refills = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds())
+        if not refills:
+            continue
+        refills = list(Refill.objects.filter(pk__in=[r.pk for r in refills]).select_related("order"))
+        report.calls += 1
+        try:
+            answers = provider.client().refills([r.order.external_id for r in refills])
+        except smmapi.SmmApiError:
+            claims.release(Refill, token)
+            raise
+        _apply_refills_sent(refills, answers)
+        report.refills_sent += len(refills)
+
+
+@transaction.atomic
+def _apply_refills_sent(refills: list[Refill], answers: dict) -> None:
+    now = timezone.now()
+    events = []
+    for refill in refills:
+        answer = answers.get(refill.order.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
+        if isinstance(answer, smmapi.ItemError):
+            refill.status, refill.error = Refill.Status.REJECTED, answer.message[:255]
+            events.append(OrderEvent(order=refill.order, kind="refill",
+                                     message=f"The provider refused the refill: {refill.error}."))
+        else:
+            refill.status, refill.external_id = Refill.Status.PENDING, str(answer)
+            events.append(OrderEvent(order=refill.order, kind="refill", message="Refill requested from the provider."))
+        refill.sent_at, refill.updated_at = now, now
+        refill.poll_token, refill.poll_claim_until = "", None
+    Refill.objects.bulk_update(refills, ["status", "error", "external_id", "sent_at", "updated_at", "poll_token",
+                                         "poll_claim_until"])
+    OrderEvent.objects.bulk_create(events)
+
+
+def _poll_refills(provider: Provider, report: Report) -> None:
+    wanted = Refill.objects.filter(order__provider=provider, status__in=[Refill.Status.PENDING,
+                                                                          Refill.Status.IN_PROGRESS]).exclude(external_id="")
+    for batch in _batches(wanted):
+        token, refills = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds())
+        if not refills:
+            continue
+        report.calls += 1
+        try:
+            answers = provider.client().refill_statuses([r.external_id for r in refills])
+        except smmapi.SmmApiError:
+            claims.release(Refill, token)
+            raise
+        _apply_refill_statuses(refills, answers)
+        report.refills_polled += len(refills)
+
+
+@transaction.atomic
+def _apply_refill_statuses(refills: list[Refill], answers: dict) -> None:
+    now = timezone.now()
+    events = []
+    for refill in refills:
+        answer = answers.get(refill.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
+        if isinstance(answer, smmapi.ItemError):
+            refill.error, refill.poll_errors = answer.message[:255], refill.poll_errors + 1
+        else:
+            status = REFILL_STATUS_MAP.get(answer.status)
+            if status and status != refill.status:
+                refill.status, refill.error = status, ""
+                events.append(OrderEvent(order_id=refill.order_id, kind="refill", message=f"Refill {status}."))
+        refill.last_polled_at, refill.updated_at = now, now
+        refill.poll_token, refill.poll_claim_until = "", None
+    Refill.objects.bulk_update(refills, ["status", "error", "poll_errors", "last_polled_at", "updated_at",
+                                         "poll_token", "poll_claim_until"])
+    OrderEvent.objects.bulk_create(events)

@@ -1,0 +1,248 @@
+from decimal import Decimal
+
+import pytest
+import responses
+from django.core.management import call_command
+
+from accounts.models import LedgerEntry
+from orders import polling
+from orders.models import Order, OrderEvent, Refill
+from orders.services import OrderRefused, order_cancel_request, order_place, order_refill_request
+from panel.models import StaffNotice
+
+from .fake_provider import FakeProvider, status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fake():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield FakeProvider(rsps)
+
+
+@pytest.fixture
+def placed(funded, service, no_broker):
+    """Make placed orders of `quantity` (charge 2.00 per 1000) with external IDs "E<pk>"."""
+
+    def make(quantity="1000", **fields):
+        order = order_place(user=funded, service=service,
+                            fields={"link": "https://x.com/a", "quantity": quantity, **fields})
+        Order.objects.filter(pk=order.pk).update(state="placed", external_id=f"E{order.pk}")
+        order.refresh_from_db()
+        return order
+
+    return make
+
+
+def cycle():
+    return polling.run_cycle()
+
+
+def test_a_status_change_is_stored_with_start_count_remains_cost_and_an_event(fake, placed):
+    order = placed()
+    fake.statuses[order.external_id] = status("In progress", remains="400", start_count="3572", charge="0.27819")
+    report = cycle()
+    order.refresh_from_db()
+    assert (order.status, order.start_count, order.remains, order.cost) == (
+        "In progress", 3572, 400, Decimal("0.27819"))
+    assert order.last_polled_at is not None and report.changed == 1
+    assert OrderEvent.objects.filter(order=order, kind="status", message="Pending → In progress.").exists()
+
+
+def test_an_unchanged_status_writes_no_event(fake, placed):
+    order = placed()
+    fake.statuses[order.external_id] = status("Pending", remains="1000")
+    cycle()
+    cycle()
+    assert not OrderEvent.objects.filter(order=order, kind="status").exists()
+
+
+def test_canceled_refunds_the_whole_charge_once(fake, placed, funded):
+    order = placed()
+    fake.statuses[order.external_id] = status("Cancelled", remains="1000")  # a real provider's spelling
+    cycle()
+    cycle()
+    order.refresh_from_db()
+    funded.refresh_from_db()
+    assert (order.status, order.refunded) == ("Canceled", Decimal("2.00000"))
+    assert funded.balance == Decimal("10.00000")
+    assert LedgerEntry.objects.filter(kind="refund", order=order).count() == 1
+    call_command("check_ledger")
+
+
+def test_partial_refunds_the_undelivered_share(fake, placed, funded):
+    order = placed(quantity="1000")
+    fake.statuses[order.external_id] = status("Partial", remains="157")
+    cycle()
+    order.refresh_from_db()
+    assert order.refunded == Decimal("0.31400")  # 2.00 × 157 / 1000
+    assert LedgerEntry.objects.get(kind="refund").amount == Decimal("0.31400")
+    call_command("check_ledger")
+
+
+def test_partial_of_a_drip_feed_order_measures_remains_against_quantity_times_runs(fake, placed, service):
+    service.dripfeed = True
+    service.save()
+    order = placed(quantity="100", runs="5", interval="10")  # 500 units, charge 1.00
+    fake.statuses[order.external_id] = status("Partial", remains="250")
+    cycle()
+    order.refresh_from_db()
+    assert (order.units, order.charge, order.refunded) == (500, Decimal("1.00000"), Decimal("0.50000"))
+
+
+def test_partial_without_remains_is_left_to_staff_without_refund(fake, placed):
+    order = placed()
+    fake.statuses[order.external_id] = status("Partial", remains="Unknown")
+    cycle()
+    order.refresh_from_db()
+    assert order.status == "Partial" and order.refunded == 0 and order.needs_attention
+
+
+def test_a_per_item_error_touches_only_its_order_and_repeats_flag_it_for_staff(fake, placed, settings):
+    settings.POLL_ERROR_LIMIT = 3
+    good, bad = placed(), placed()
+    fake.statuses[good.external_id] = status("Completed")
+    cycle()
+    assert Order.objects.get(pk=good.pk).status == "Completed"
+    bad.refresh_from_db()
+    assert (bad.status, bad.poll_errors, bad.needs_attention) == ("Pending", 1, False)
+    cycle()
+    cycle()
+    bad.refresh_from_db()
+    assert bad.needs_attention and StaffNotice.objects.filter(subject__contains=f"Order #{bad.pk}").exists()
+
+
+@pytest.mark.parametrize("fault", [(500, "<html>oops</html>"), (200, "{broken"), (200, '{"error": "Invalid API key"}')])
+def test_a_failed_call_touches_no_order_records_health_and_backs_the_provider_off(fake, placed, fault):
+    order = placed()
+    fake.fault = fault
+    report = cycle()
+    assert report.failed_calls == 1
+    order.refresh_from_db()
+    assert (order.status, order.last_polled_at, order.poll_token) == ("Pending", None, "")
+    order.provider.refresh_from_db()
+    assert order.provider.poll_backoff_until is not None and order.provider.last_error
+    fake.fault = None
+    fake.statuses[order.external_id] = status("Completed")
+    calls_before = len(fake.calls)
+    cycle()
+    assert len(fake.calls) == calls_before  # backed off: not asked again yet
+
+
+def test_batches_hold_at_most_100_ids_and_least_recently_polled_go_first(fake, placed, settings):
+    settings.POLL_MAX_ORDERS_PER_CYCLE = 150
+    orders = [placed(quantity="10") for _ in range(160)]
+    report = cycle()
+    sizes = [len(c["orders"].split(",")) for c in fake.calls_of("status")]
+    assert sizes == [100, 50] and report.polled == 150
+    never_polled = [o.pk for o in orders if not Order.objects.get(pk=o.pk).last_polled_at]
+    assert len(never_polled) == 10
+    fake.calls.clear()
+    cycle()
+    first_batch = fake.calls_of("status")[0]["orders"].split(",")
+    assert {f"E{pk}" for pk in never_polled} <= set(first_batch)
+
+
+def test_final_orders_are_no_longer_polled(fake, placed):
+    order = placed()
+    fake.statuses[order.external_id] = status("Completed")
+    cycle()
+    fake.calls.clear()
+    cycle()
+    assert fake.calls_of("status") == []
+
+
+def test_a_batch_claimed_by_another_poller_is_not_polled_twice(fake, placed):
+    order = placed()
+    fake.statuses[order.external_id] = status("Canceled", remains="1000")
+    from orders import claims
+    token, won = claims.claim(polling.pollable_orders(order.provider_id), seconds=60)
+    assert won == [order]
+    report = polling.poll_order_batch(order.provider_id, [order.pk])
+    assert report.calls == 0 and Order.objects.get(pk=order.pk).status == "Pending"
+
+
+def test_cancel_of_a_queued_order_is_immediate_with_a_full_refund(funded, service, no_broker):
+    order = order_place(user=funded, service=service, fields={"link": "https://x.com/a", "quantity": "1000"})
+    message = order_cancel_request(user=funded, order_id=order.pk)
+    order.refresh_from_db()
+    funded.refresh_from_db()
+    assert "canceled" in message and (order.state, order.status, order.refunded) == (
+        "canceled", "Canceled", Decimal("2.00000"))
+    assert funded.balance == Decimal("10.00000")
+    from orders.services import order_send
+    assert order_send(order.pk) is None  # a worker can no longer claim it
+
+
+def test_cancel_of_a_placed_order_goes_upstream_batched_and_the_refund_comes_through_polling(fake, placed, service):
+    service.cancel = True
+    service.save()
+    accepted, refused = placed(), placed()
+    for order in (accepted, refused):
+        order_cancel_request(user=order.user, order_id=order.pk)
+    fake.cancels[accepted.external_id] = 1
+    fake.statuses[accepted.external_id] = status("Pending", remains="1000")
+    fake.statuses[refused.external_id] = status("Pending", remains="1000")
+    cycle()
+    assert len(fake.calls_of("cancel")) == 1
+    accepted.refresh_from_db()
+    refused.refresh_from_db()
+    assert (accepted.cancel_state, refused.cancel_state) == ("accepted", "refused")
+    assert refused.cancel_error == "Incorrect order ID"
+    fake.statuses[accepted.external_id] = status("Canceled", remains="1000")
+    cycle()
+    accepted.refresh_from_db()
+    assert accepted.status == "Canceled" and accepted.refunded == accepted.charge
+
+
+def test_cancel_is_refused_where_the_service_does_not_offer_it_or_the_order_is_final(placed, service, bob):
+    order = placed()
+    with pytest.raises(OrderRefused, match="does not offer cancels"):
+        order_cancel_request(user=order.user, order_id=order.pk)
+    with pytest.raises(OrderRefused, match="No such order"):
+        order_cancel_request(user=bob, order_id=order.pk)
+
+
+def test_refill_goes_upstream_batched_and_its_status_is_polled(fake, placed, service):
+    service.refill = True
+    service.save()
+    ok, refused = placed(), placed()
+    fake.statuses[ok.external_id] = status("Completed")
+    fake.statuses[refused.external_id] = status("Completed")
+    cycle()
+    order_refill_request(user=ok.user, order_id=ok.pk)
+    order_refill_request(user=refused.user, order_id=refused.pk)
+    fake.refill_ids[ok.external_id] = 77
+    cycle()
+    assert len(fake.calls_of("refill")) == 1
+    ok_refill, refused_refill = Refill.objects.get(order=ok), Refill.objects.get(order=refused)
+    assert (ok_refill.status, ok_refill.external_id) == ("Pending", "77")
+    assert (refused_refill.status, refused_refill.error) == ("Rejected", "Incorrect order ID")
+    fake.refill_statuses["77"] = "Completed"
+    cycle()
+    assert Refill.objects.get(order=ok).status == "Completed"
+    assert fake.calls_of("refill_status")[-1]["refills"] == "77"
+
+
+def test_refill_is_refused_when_not_eligible_or_already_open(fake, placed, service):
+    order = placed()
+    with pytest.raises(OrderRefused, match="does not offer refills"):
+        order_refill_request(user=order.user, order_id=order.pk)
+    service.refill = True
+    service.save()
+    with pytest.raises(OrderRefused, match="completed or partial"):
+        order_refill_request(user=order.user, order_id=order.pk)
+    fake.statuses[order.external_id] = status("Completed")
+    cycle()
+    order_refill_request(user=order.user, order_id=order.pk)
+    with pytest.raises(OrderRefused, match="already open"):
+        order_refill_request(user=order.user, order_id=order.pk)
+
+
+def test_poll_orders_prints_what_it_did(fake, placed, capsys):
+    order = placed()
+    fake.statuses[order.external_id] = status("Completed")
+    call_command("poll_orders")
+    out = capsys.readouterr().out
+    assert "1 orders polled" in out and "1 changed" in out
