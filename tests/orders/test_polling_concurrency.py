@@ -1,0 +1,74 @@
+"""Two polling cycles at once (two beat instances, an overlap) must not double a refund or an event."""
+
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+import responses
+from django.core.management import call_command
+from django.db import connection
+
+from accounts.models import LedgerEntry, User
+from accounts.services import wallet_deposit
+from orders import polling
+from orders.models import Order, OrderEvent
+from orders.services import order_place
+from tests.factories import ServiceFactory
+
+from .fake_provider import FakeProvider, status
+from .test_concurrency import run_concurrently
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks (set DATABASE_URL)"),
+]
+
+
+@pytest.fixture
+def world(no_broker):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeProvider(rsps)
+        service = ServiceFactory(rate=Decimal("2"))
+        customer = User.objects.create_user("poller", password="x")
+        wallet_deposit(user=customer, amount=Decimal("1000"))
+        orders = []
+        for i in range(150):
+            order = order_place(user=customer, service=service, fields={"link": "https://x.com/a", "quantity": "1000"})
+            Order.objects.filter(pk=order.pk).update(state="placed", external_id=f"E{order.pk}")
+            fake.statuses[f"E{order.pk}"] = status("Canceled" if i % 2 else "Partial", remains="250")
+            orders.append(order)
+        yield fake, customer, orders
+
+
+def _assert_each_refunded_once(customer, orders):
+    assert LedgerEntry.objects.filter(kind="refund").count() == len(orders)
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
+        assert order.events.filter(kind="status").count() == 1
+        assert order.events.filter(kind="refund").count() == 1
+    customer.refresh_from_db()
+    expected = Decimal("1000") - 150 * Decimal("2") + 75 * Decimal("2") + 75 * Decimal("0.5")
+    assert customer.balance == expected
+    call_command("check_ledger")
+
+
+def test_two_cycles_at_once_refund_each_order_exactly_once(world):
+    fake, customer, orders = world
+    results = run_concurrently(2, polling.run_cycle)
+    assert all(isinstance(r, polling.Report) for r in results), results
+    _assert_each_refunded_once(customer, orders)
+    assert sum(r.polled for r in results) == len(orders)  # the claim split the work: no order polled twice
+
+
+def test_without_the_claim_the_row_lock_and_the_refund_constraint_still_refund_once(world):
+    fake, customer, orders = world
+
+    def claim_everything(queryset, *, seconds):
+        token = "same-for-everyone"
+        queryset.update(poll_token=token)
+        return token, list(queryset.model.objects.filter(poll_token=token))
+
+    with mock.patch("orders.claims.claim", side_effect=claim_everything):
+        run_concurrently(2, polling.run_cycle)
+    _assert_each_refunded_once(customer, orders)
+    assert OrderEvent.objects.filter(kind="status").count() == len(orders)
