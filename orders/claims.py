@@ -11,13 +11,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 
-def claim(queryset: QuerySet, *, seconds: float) -> tuple[str, list]:
-    """Stamp a fresh token on the unleased rows of `queryset`; return the token and the rows won."""
+def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = ()) -> tuple[str, list]:
+    """Stamp a fresh token on the unleased rows of `queryset`; return the token and the rows won.
+
+    With `fields`, the rows come back as tuples of (pk, *fields) rather than model instances.
+    """
     token = uuid.uuid4().hex
     now = timezone.now()
     free = Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=now)
     queryset.filter(free).update(poll_token=token, poll_claim_until=now + timedelta(seconds=seconds))
-    return token, list(queryset.model.objects.filter(poll_token=token))
+    won = queryset.model.objects.filter(poll_token=token).order_by("pk")
+    return token, list(won.values_list("pk", *fields) if fields else won)
 
 
 def release(model, token: str) -> None:

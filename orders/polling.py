@@ -20,6 +20,7 @@ from accounts.money import ZERO, money_str, to_money
 from accounts.services import wallet_refund_order
 from catalog import health
 from catalog.models import Provider
+from panel.bulk import bulk_update_rows
 
 from . import claims
 from .models import Order, OrderEvent, Refill
@@ -41,10 +42,9 @@ REFILL_STATUS_MAP = {
     smmapi.RefillStatus.COMPLETED: Refill.Status.COMPLETED,
     smmapi.RefillStatus.REJECTED: Refill.Status.REJECTED,
 }
-ORDER_POLL_FIELDS = [
-    "status", "start_count", "remains", "cost", "refunded", "last_polled_at", "poll_errors", "needs_attention",
-    "poll_token", "poll_claim_until", "updated_at",
-]
+# What an answer may change on an order; written only for the orders it did change.
+ORDER_POLL_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention",
+                     "updated_at"]
 
 
 @dataclass
@@ -111,22 +111,23 @@ def run_cycle() -> Report:
     for provider in providers_due():
         report.add(poll_provider_extras(provider.pk))
         for batch in plan_order_batches(provider):
-            report.add(poll_order_batch(provider.pk, batch))
+            report.add(poll_order_batch(provider.pk, batch, provider=provider))
     return report
 
 
 # --- Order statuses -------------------------------------------------------------------------------------
 
-def poll_order_batch(provider_id: int, order_ids: list[int]) -> Report:
+def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provider | None = None) -> Report:
     """One `status` call for up to 100 orders of one provider, and one transaction to apply the answers."""
     report = Report()
-    token, orders = claims.claim(pollable_orders(provider_id).filter(pk__in=order_ids), seconds=_lease_seconds())
-    if not orders:
+    token, held = claims.claim(pollable_orders(provider_id).filter(pk__in=order_ids), seconds=_lease_seconds(),
+                               fields=("external_id",))
+    if not held:
         return report
-    provider = Provider.objects.get(pk=provider_id)
+    provider = provider or Provider.objects.get(pk=provider_id)
     report.calls += 1
     try:
-        answers = provider.client().statuses([order.external_id for order in orders])
+        answers = provider.client().statuses([external_id for _, external_id in held])
     except smmapi.SmmApiError as exc:
         claims.release(Order, token)
         _provider_failed(provider, exc, report)
@@ -157,24 +158,28 @@ def _provider_answered(provider: Provider) -> None:
 def _apply_statuses(provider: Provider, token: str, answers: dict, report: Report) -> None:
     now = timezone.now()
     # Re-read under lock: only the rows this poller still holds, never one already final.
-    orders = list(Order.objects.select_for_update().filter(poll_token=token).exclude(status__in=Order.FINAL_STATUSES))
-    events, refunds = [], []
+    orders = list(Order.objects.select_for_update().filter(poll_token=token).exclude(status__in=Order.FINAL_STATUSES)
+                  .only("user_id", "external_id", "units", "charge", *ORDER_POLL_FIELDS))
+    events, refunds, changed = [], [], []
     for order in orders:
+        before = [getattr(order, name) for name in ORDER_POLL_FIELDS]
         answer = answers.get(order.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
         if isinstance(answer, smmapi.ItemError):
             _item_error(order, answer.message, events, report)
         else:
             order.poll_errors = 0
             _apply_one(provider, order, answer, events, refunds, report)
-        order.last_polled_at = now
-        order.poll_token, order.poll_claim_until, order.updated_at = "", None, now
+        if [getattr(order, name) for name in ORDER_POLL_FIELDS] != before:
+            order.updated_at = now
+            changed.append(order)
     report.polled += len(orders)
-    Order.objects.bulk_update(orders, ORDER_POLL_FIELDS)
+    bulk_update_rows(changed, ORDER_POLL_FIELDS)
     OrderEvent.objects.bulk_create(events)
     for order, amount, note in refunds:
         wallet_refund_order(order=order, amount=amount, note=note)
         report.refunded += 1
-    claims.release(Order, token)  # rows skipped above (already final) are let go too
+    # Every order this poller held, changed or not (or found final meanwhile): polled now, and let go.
+    Order.objects.filter(poll_token=token).update(last_polled_at=now, poll_token="", poll_claim_until=None)
 
 
 def _item_error(order: Order, message: str, events: list, report: Report) -> None:
