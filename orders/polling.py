@@ -120,8 +120,10 @@ def run_cycle() -> Report:
 def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provider | None = None) -> Report:
     """One `status` call for up to 100 orders of one provider, and one transaction to apply the answers."""
     report = Report()
-    token, held = claims.claim(pollable_orders(provider_id).filter(pk__in=order_ids), seconds=_lease_seconds(),
-                               fields=("external_id",))
+    # By primary key only, so the database looks the hundred rows up by their IDs (the planned batch is
+    # already this provider's) rather than walking the provider's whole index.
+    batch = Order.objects.filter(pk__in=order_ids, state=Order.State.PLACED).exclude(status__in=Order.FINAL_STATUSES)
+    token, held = claims.claim(batch, seconds=_lease_seconds(), fields=("external_id",))
     if not held:
         return report
     provider = provider or Provider.objects.get(pk=provider_id)
@@ -133,7 +135,7 @@ def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provid
         _provider_failed(provider, exc, report)
         return report
     _provider_answered(provider)
-    _apply_statuses(provider, token, answers, report)
+    _apply_statuses(provider, token, [pk for pk, _ in held], answers, report)
     return report
 
 
@@ -148,17 +150,25 @@ def _provider_failed(provider: Provider, exc: Exception, report: Report) -> None
         poll_failures=F("poll_failures") + 1, poll_backoff_until=timezone.now() + timedelta(seconds=delay))
 
 
+HEALTH_WRITE_EVERY = timedelta(seconds=30)
+
+
 def _provider_answered(provider: Provider) -> None:
     if provider.poll_failures or provider.poll_backoff_until:
         Provider.objects.filter(pk=provider.pk).update(poll_failures=0, poll_backoff_until=None)
-    health.record_success(provider)
+        provider.poll_failures, provider.poll_backoff_until = 0, None
+    # A hundred batches a minute need not write "still fine" a hundred times.
+    last = provider.last_success_at
+    if last is None or timezone.now() - last > HEALTH_WRITE_EVERY or (provider.last_error_at or last) > last:
+        health.record_success(provider)
 
 
 @transaction.atomic
-def _apply_statuses(provider: Provider, token: str, answers: dict, report: Report) -> None:
+def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answers: dict, report: Report) -> None:
     now = timezone.now()
     # Re-read under lock: only the rows this poller still holds, never one already final.
-    orders = list(Order.objects.select_for_update().filter(poll_token=token).exclude(status__in=Order.FINAL_STATUSES)
+    held = Order.objects.filter(pk__in=order_ids, poll_token=token)
+    orders = list(held.select_for_update().exclude(status__in=Order.FINAL_STATUSES)
                   .only("user_id", "external_id", "units", "charge", *ORDER_POLL_FIELDS))
     events, refunds, changed = [], [], []
     for order in orders:
@@ -179,7 +189,7 @@ def _apply_statuses(provider: Provider, token: str, answers: dict, report: Repor
         wallet_refund_order(order=order, amount=amount, note=note)
         report.refunded += 1
     # Every order this poller held, changed or not (or found final meanwhile): polled now, and let go.
-    Order.objects.filter(poll_token=token).update(last_polled_at=now, poll_token="", poll_claim_until=None)
+    held.update(last_polled_at=now, poll_token="", poll_claim_until=None)
 
 
 def _item_error(order: Order, message: str, events: list, report: Report) -> None:
