@@ -76,6 +76,8 @@ class Order(models.Model):
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_error = models.CharField(max_length=255, blank=True)
 
+    # An API client's own ID for the request that placed it: a retried `add` returns this order again.
+    request_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL: no ID, unique when set
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +90,8 @@ class Order(models.Model):
             models.Index(fields=["provider", "state", "last_polled_at"], name="order_polling"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["user", "request_id"], condition=Q(request_id__isnull=False),
+                                    name="order_one_per_request_id"),
             models.CheckConstraint(condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("charge")),
                                    name="order_refund_within_charge"),
             models.CheckConstraint(condition=Q(charge__gte=0), name="order_charge_not_negative"),

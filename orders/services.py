@@ -61,24 +61,36 @@ def order_quote(*, service: Service | None, fields: dict) -> Quote:
         raise OrderRefused(exc.message, exc.field, exc.api_message) from None
 
 
-def order_place(*, user, service: Service | None, fields: dict) -> Order:
-    """Take an order: create it and debit its charge in one transaction, then hand it to a worker."""
+def order_place(*, user, service: Service | None, fields: dict, request_id: str | None = None) -> Order:
+    """Take an order: create it and debit its charge in one transaction, then hand it to a worker.
+
+    With a `request_id` (an API client's own ID for the request), a retry returns the order the first
+    request placed instead of placing and charging a second one.
+    """
+    if request_id:
+        earlier = Order.objects.filter(user=user, request_id=request_id).first()
+        if earlier is not None:
+            return earlier
     quote = order_quote(service=service, fields=fields)
     try:
-        order = _create_and_charge(user=user, quote=quote)
+        order = _create_and_charge(user=user, quote=quote, request_id=request_id or None)
     except InsufficientFunds:
         raise OrderRefused("Not enough funds on balance.", "", "Not enough funds on balance") from None
+    except IntegrityError:
+        if request_id:  # the same request, retried concurrently, won the race: that order is the answer
+            return Order.objects.get(user=user, request_id=request_id)
+        raise
     return order
 
 
 @transaction.atomic
-def _create_and_charge(*, user, quote: Quote) -> Order:
+def _create_and_charge(*, user, quote: Quote, request_id: str | None = None) -> Order:
     service, parsed = quote.service, quote.order
     order = Order.objects.create(
         user=user, service=service, provider_id=service.provider_service.provider_id,
         provider_service=service.provider_service, link=parsed.link, quantity=parsed.quantity,
         runs=parsed.runs, interval=parsed.interval, params=parsed.params,
-        units=parsed.units, rate=service.rate, charge=parsed.charge,
+        units=parsed.units, rate=service.rate, charge=parsed.charge, request_id=request_id,
     )
     wallet_charge_order(order=order)
     _event(order, "created", f"Ordered {parsed.units} for {money_str(parsed.charge)}; charged to the balance.")

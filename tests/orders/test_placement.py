@@ -192,3 +192,13 @@ def test_place_orders_sends_every_due_queued_order_now(funded, service, no_broke
     states = dict(Order.objects.values_list("pk", "state"))
     assert states == {first.pk: "placed", second.pk: "placed", later.pk: "queued"}
     assert "2 placed" in capsys.readouterr().out
+
+
+def test_a_retried_request_id_returns_the_first_order_and_charges_once(funded, service, no_broker):
+    first = order_place(
+        user=funded, service=service, fields={"link": LINK, "quantity": "1000"}, request_id="req-1")
+    again = order_place(user=funded, service=service, fields={"link": LINK, "quantity": "1000"}, request_id="req-1")
+    other = order_place(user=funded, service=service, fields={"link": LINK, "quantity": "1000"}, request_id="req-2")
+    assert again.pk == first.pk and other.pk != first.pk
+    funded.refresh_from_db()
+    assert funded.balance == Decimal("6.00000") and LedgerEntry.objects.filter(kind="charge").count() == 2
