@@ -111,7 +111,11 @@ def run_cycle() -> Report:
     for provider in providers_due():
         report.add(poll_provider_extras(provider.pk))
         for batch in plan_order_batches(provider):
-            report.add(poll_order_batch(provider.pk, batch, provider=provider))
+            try:
+                report.add(poll_order_batch(provider.pk, batch, provider=provider))
+            except Exception as exc:  # one batch's database trouble must not stop the cycle; it is retried
+                log.exception("polling a batch of %s failed", provider.name)
+                report.errors.append(f"{provider.name}: batch failed: {exc.__class__.__name__}")
     return report
 
 
@@ -168,7 +172,8 @@ def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answer
     now = timezone.now()
     # Re-read under lock: only the rows this poller still holds, never one already final.
     held = Order.objects.filter(pk__in=order_ids, poll_token=token)
-    orders = list(held.select_for_update().exclude(status__in=Order.FINAL_STATUSES)
+    # Rows locked in primary-key order and balances in user order: two pollers can wait, never deadlock.
+    orders = list(held.select_for_update().exclude(status__in=Order.FINAL_STATUSES).order_by("pk")
                   .only("user_id", "external_id", "units", "charge", *ORDER_POLL_FIELDS))
     events, refunds, changed = [], [], []
     for order in orders:
@@ -185,7 +190,7 @@ def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answer
     report.polled += len(orders)
     bulk_update_rows(changed, ORDER_POLL_FIELDS)
     OrderEvent.objects.bulk_create(events)
-    for order, amount, note in refunds:
+    for order, amount, note in sorted(refunds, key=lambda refund: (refund[0].user_id, refund[0].pk)):
         wallet_refund_order(order=order, amount=amount, note=note)
         report.refunded += 1
     # Every order this poller held, changed or not (or found final meanwhile): polled now, and let go.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("services/", include("catalog.urls")),
+    path("orders/", include("orders.urls")),
     path("staff/", include("catalog.staff_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,65 @@
+"""Reads behind the order pages. Each is a fixed number of queries however many orders there are."""
+
+from django.db.models import Prefetch, Q
+
+from catalog.models import Category, Service
+from catalog.selectors import services_for_sale
+
+from .models import Order, OrderEvent
+
+MAX_SEARCH_LENGTH = 200
+
+
+def orders_for_customer(*, user, status: str | None = None, search: str = ""):
+    """The user's own orders, newest first, with their service joined in.
+
+    `status` is one of Order.Status (anything else means all); `search` matches an order ID or part of
+    the link.
+    """
+    orders = Order.objects.filter(user=user).select_related("service")
+    if status in Order.Status.values:
+        orders = orders.filter(status=status)
+    search = search.strip()[:MAX_SEARCH_LENGTH]
+    if search:
+        match = Q(link__icontains=search)
+        if search.lstrip("#").isdigit():
+            match |= Q(pk=int(search.lstrip("#")))
+        orders = orders.filter(match)
+    return orders.order_by("-id")
+
+
+def order_for_viewer(*, user, order_id: int) -> Order | None:
+    """One order as `user` may see it, with its timeline in `order.timeline`; None when not theirs.
+
+    Customers see their own orders and the events meant for them; staff see any order and every event.
+    """
+    events = OrderEvent.objects.order_by("created_at", "id")
+    orders = Order.objects.select_related("service", "user")
+    if not user.is_staff:
+        orders = orders.filter(user=user)
+        events = events.filter(staff_only=False)
+    return orders.prefetch_related(Prefetch("events", queryset=events, to_attr="timeline")).filter(
+        pk=order_id
+    ).first()
+
+
+# Catalog reads the order form needs. They belong in catalog/selectors.py; kept here until it has them.
+
+def categories_for_sale() -> list[Category]:
+    """Categories with at least one service on sale."""
+    return list(Category.objects.filter(services__enabled=True).distinct().order_by("sort_order", "name"))
+
+
+def services_for_order_form(*, category_id: int | None = None) -> list[Service]:
+    services = services_for_sale()
+    if category_id is not None:
+        services = services.filter(category_id=category_id)
+    return list(services)
+
+
+def service_for_order(service_id) -> Service | None:
+    """The service a customer named, on sale or not (order_quote refuses the ones that are not)."""
+    text = str(service_id or "").strip().lstrip("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 18:  # 19 digits may not fit a BIGINT
+        return None
+    return Service.objects.select_related("category", "provider_service").filter(pk=int(text)).first()
