@@ -6,6 +6,8 @@ order_place, each in its own transaction: a line refused at placement (the balan
 reported and the orders before it stay placed.
 """
 
+import re
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -130,14 +132,24 @@ def _fields(line: MassLine) -> dict[str, str]:
     return {"link": line.link, "quantity": line.quantity}
 
 
-def mass_place(*, user, text: str) -> MassBatch:
-    """Judge the text again and place its good lines one by one; a refusal stays with its line."""
+def new_batch_id() -> str:
+    return uuid.uuid4().hex
+
+
+def mass_place(*, user, text: str, batch_id: str = "") -> MassBatch:
+    """Judge the text again and place its good lines one by one; a refusal stays with its line.
+
+    `batch_id` (handed out with the preview) makes each line's request ID: sending the same confirmed form
+    twice (a refresh, a double click) returns the orders already placed instead of placing them again.
+    """
     batch = mass_preview(user=user, text=text)
     if batch.error:
         return batch
+    batch_id = batch_id if re.fullmatch(r"[0-9a-f]{32}", batch_id or "") else new_batch_id()
     for line in batch.ok_lines:
         try:
-            line.order = order_place(user=user, service=line.service, fields=_fields(line))
+            line.order = order_place(user=user, service=line.service, fields=_fields(line),
+                                     request_id=f"mass-{batch_id}-{line.number}")
         except OrderRefused as refused:
             line.error = refused.message
     batch.balance = _balance(user)

@@ -151,7 +151,7 @@ def mass_order(request):
     action = request.POST.get("action", "")
     batch = None
     if request.method == "POST" and action == "place":
-        batch = mass.mass_place(user=request.user, text=text)
+        batch = mass.mass_place(user=request.user, text=text, batch_id=request.POST.get("batch_id", ""))
         if batch.placed:
             messages.success(request, f"Placed {len(batch.placed)} order(s).")
         if batch.error or len(batch.placed) < len(batch.lines):
@@ -160,5 +160,5 @@ def mass_order(request):
         batch = mass.mass_preview(user=request.user, text=text)
     return render(request, "orders/mass.html", {
         "text": text, "batch": batch, "placed": action == "place", "max_lines": mass.MAX_LINES,
-        "format": mass.FORMAT,
+        "format": mass.FORMAT, "batch_id": mass.new_batch_id(),
     })

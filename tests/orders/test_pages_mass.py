@@ -157,3 +157,15 @@ def test_the_mass_page_escapes_what_was_typed(client, customer):
 
 def test_the_mass_page_needs_a_login(client):
     assert client.get(reverse("orders:mass")).status_code == 302
+
+
+def test_sending_the_confirmed_mass_order_twice_places_it_once(client, funded, service, no_broker):
+    from accounts.models import LedgerEntry
+    from orders.models import Order
+
+    client.force_login(funded)
+    text = f"{service.pk} | https://x.com/once | 100\n{service.pk} | https://x.com/twice | 100"
+    form = {"text": text, "action": "place", "batch_id": "a" * 32}
+    client.post("/orders/mass/", form)
+    client.post("/orders/mass/", form)  # a refresh that re-sends the POST
+    assert Order.objects.count() == 2 and LedgerEntry.objects.filter(kind="charge").count() == 2
