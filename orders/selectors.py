@@ -5,7 +5,7 @@ from django.db.models import Prefetch, Q
 from catalog.models import Category, Service
 from catalog.selectors import services_for_sale
 
-from .models import Order, OrderEvent
+from .models import Order, OrderEvent, Refill
 
 MAX_SEARCH_LENGTH = 200
 
@@ -38,9 +38,37 @@ def order_for_viewer(*, user, order_id: int) -> Order | None:
     if not user.is_staff:
         orders = orders.filter(user=user)
         events = events.filter(staff_only=False)
-    return orders.prefetch_related(Prefetch("events", queryset=events, to_attr="timeline")).filter(
-        pk=order_id
-    ).first()
+    return orders.prefetch_related(
+        Prefetch("events", queryset=events, to_attr="timeline"),
+        Prefetch("refills", queryset=Refill.objects.order_by("-id"), to_attr="refill_list"),
+    ).filter(pk=order_id).first()
+
+
+def order_exists_for(*, user, order_id: int) -> bool:
+    return Order.objects.filter(pk=order_id, user=user).exists()
+
+
+def order_is_live(order: Order) -> bool:
+    """Still moving: its page and its row keep refreshing themselves."""
+    return not order.is_final and order.state not in (Order.State.REJECTED, Order.State.CANCELED)
+
+
+def order_can_cancel(order: Order) -> bool:
+    if order.state == Order.State.QUEUED:
+        return True
+    return (order.state == Order.State.PLACED and not order.is_final and order.service.cancel
+            and order.cancel_state not in (Order.Cancel.REQUESTED, Order.Cancel.ACCEPTED))
+
+
+def order_can_refill(order: Order) -> bool:
+    """Needs `order.refill_list` (order_for_viewer prefetches it)."""
+    return (order.state == Order.State.PLACED and order.service.refill
+            and order.status in (Order.Status.COMPLETED, Order.Status.PARTIAL)
+            and not any(refill.is_open for refill in order.refill_list))
+
+
+def refills_for_customer(*, user):
+    return Refill.objects.filter(order__user=user).select_related("order__service").order_by("-id")
 
 
 # Catalog reads the order form needs. They belong in catalog/selectors.py; kept here until it has them.

@@ -4,6 +4,7 @@ The new-order page works as a plain form; HTMX only swaps in fragments (a catego
 service's fields, the live charge), each also served by a small GET/POST endpoint below.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -16,7 +17,7 @@ from accounts.money import money_str
 from . import mass, selectors
 from .forms import OrderForm, param_rows, price_label
 from .models import Order
-from .services import OrderRefused, order_place
+from .services import OrderRefused, order_cancel_request, order_place, order_refill_request
 
 ORDERS_PER_PAGE = 25
 STATUS_TABS = [("", "All"), *Order.Status.choices]
@@ -30,6 +31,11 @@ def _int_or_none(value) -> int | None:
 # ---------------------------------------------------------------- orders list and order page
 
 
+def _is_refresh(request) -> bool:
+    """An HTMX poll of a live page asks for the changing part only."""
+    return request.headers.get("HX-Request") == "true" and request.GET.get("live") == "1"
+
+
 @login_required
 def order_list(request):
     status = request.GET.get("status", "")
@@ -37,8 +43,11 @@ def order_list(request):
     search = request.GET.get("q", "").strip()[: selectors.MAX_SEARCH_LENGTH]
     orders = selectors.orders_for_customer(user=request.user, status=status or None, search=search)
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "orders/list.html", {
-        "page": page, "status": status, "search": search, "tabs": STATUS_TABS,
+    live = any(selectors.order_is_live(order) for order in page)
+    template = "orders/_rows.html" if _is_refresh(request) else "orders/list.html"
+    return render(request, template, {
+        "page": page, "status": status, "search": search, "tabs": STATUS_TABS, "live": live,
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
     })
 
 
@@ -47,7 +56,48 @@ def order_detail(request, pk):
     order = selectors.order_for_viewer(user=request.user, order_id=pk)
     if order is None:
         raise Http404("No such order.")
-    return render(request, "orders/detail.html", {"order": order, "params": param_rows(order.params)})
+    template = "orders/_live.html" if _is_refresh(request) else "orders/detail.html"
+    return render(request, template, {
+        "order": order, "params": param_rows(order.params), "live": selectors.order_is_live(order),
+        "can_cancel": order.user_id == request.user.pk and selectors.order_can_cancel(order),
+        "can_refill": order.user_id == request.user.pk and selectors.order_can_refill(order),
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+    })
+
+
+def _own_order_or_404(user, pk) -> None:
+    if not selectors.order_exists_for(user=user, order_id=pk):
+        raise Http404("No such order.")
+
+
+@login_required
+@require_POST
+def order_cancel(request, pk):
+    _own_order_or_404(request.user, pk)
+    try:
+        messages.success(request, order_cancel_request(user=request.user, order_id=pk))
+    except OrderRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("orders:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def order_refill(request, pk):
+    _own_order_or_404(request.user, pk)
+    try:
+        order_refill_request(user=request.user, order_id=pk)
+        messages.success(request, "Refill requested; it goes to the provider with the next update.")
+    except OrderRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("orders:detail", pk=pk)
+
+
+@login_required
+def refill_list(request):
+    page = Paginator(selectors.refills_for_customer(user=request.user), ORDERS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "orders/refills.html", {"page": page})
 
 
 # ---------------------------------------------------------------- new order

@@ -129,6 +129,9 @@ PANEL_CURRENCY = env.str("PANEL_CURRENCY", default="USD")
 # Where this panel can reach itself; the demo registers its own sandbox at SITE_URL + /sandbox/api/v2.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Seconds between refreshes of a live order page or orders list (HTMX polling) while orders move.
+LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
+
 # Provider HTTP: connect and read timeouts (seconds) of the smmapi client.
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
