@@ -1,48 +1,18 @@
 """A customer places an order in a real browser: Playwright's sync API driving Debian's Chromium."""
 
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 from unittest import mock
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.services import wallet_deposit
 from orders.models import Order
 from tests.factories import CategoryFactory, ServiceFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"),
-]
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from a thread
-    with a running loop unless told otherwise. The test itself is synchronous, so that is safe here; the
-    setting is scoped to this module's tests (os.environ, restored afterwards)."""
-    monkeypatch.setitem(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser_page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.django_db(transaction=True)

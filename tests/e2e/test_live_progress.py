@@ -1,0 +1,42 @@
+"""A customer watches an order move on its page without reloading (HTMX polling)."""
+
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+from accounts.services import wallet_deposit
+from orders.models import Order
+from orders.services import order_place
+from tests.factories import ServiceFactory
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_order_page_goes_from_pending_to_in_progress_to_completed_without_a_reload(live_server, browser_page,
+                                                                                     settings):
+    settings.LIVE_REFRESH_SECONDS = 1
+    customer = User.objects.create_user("frank", "frank@example.com", "frank-pass-123")
+    wallet_deposit(user=customer, amount=Decimal("10"))
+    with mock.patch("orders.tasks.send_order.apply_async"):
+        order = order_place(user=customer, service=ServiceFactory(), fields={"link": "https://x.com/f",
+                                                                             "quantity": "1000"})
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "frank")
+    page.fill("#id_password", "frank-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    expect(page.locator("h1 + .status")).to_have_text("Pending")
+    page.evaluate("window.notReloaded = true")
+
+    Order.objects.filter(pk=order.pk).update(state="placed", status="In progress", remains=600, start_count=42)
+    expect(page.locator("h1 + .status")).to_have_text("In progress")
+    Order.objects.filter(pk=order.pk).update(status="Completed", remains=0)
+    expect(page.locator("h1 + .status")).to_have_text("Completed")
+    assert page.evaluate("window.notReloaded") is True  # the same page, its part swapped in place
+    page.wait_for_timeout(1500)
+    assert page.locator("#order-live[hx-trigger]").count() == 0  # final: it stopped asking
