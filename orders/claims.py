@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 
-def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = ()) -> tuple[str, list]:
+def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = (), related=()) -> tuple[str, list]:
     """Stamp a fresh token on the unleased rows of `queryset`; return the token and the rows won.
 
     With `fields`, the rows come back as tuples of (pk, *fields) rather than model instances.
@@ -20,7 +20,7 @@ def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = ()) -
     now = timezone.now()
     free = Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=now)
     queryset.filter(free).update(poll_token=token, poll_claim_until=now + timedelta(seconds=seconds))
-    won = queryset.model.objects.filter(poll_token=token).order_by("pk")
+    won = queryset.model.objects.filter(poll_token=token).select_related(*related).order_by("pk")
     return token, list(won.values_list("pk", *fields) if fields else won)
 
 

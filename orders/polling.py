@@ -286,24 +286,54 @@ def _batches(queryset, size=None):
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
-def _send_cancels(provider: Provider, report: Report) -> None:
-    wanted = pollable_orders(provider.pk).filter(cancel_state=Order.Cancel.REQUESTED)
+def _in_claimed_batches(wanted, report: Report, *, call, apply, related=()) -> int:
+    """Claim the `wanted` rows batch by batch, make one provider call per batch and apply its answers.
+
+    A failed call lets its batch go and is raised: the caller backs the provider off. Returns rows done.
+    """
+    done = 0
     for batch in _batches(wanted):
-        token, orders = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds())
-        if not orders:
+        token, rows = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds(), related=related)
+        if not rows:
             continue
         report.calls += 1
         try:
-            answers = provider.client().cancel([o.external_id for o in orders])
+            answers = call(rows)
         except smmapi.SmmApiError:
-            claims.release(Order, token)
+            claims.release(wanted.model, token)
             raise
-        _apply_cancels(orders, answers, token)
-        report.cancels_sent += len(orders)
+        apply(rows, answers)
+        claims.release(wanted.model, token)
+        done += len(rows)
+    return done
+
+
+def _send_cancels(provider: Provider, report: Report) -> None:
+    wanted = pollable_orders(provider.pk).filter(cancel_state=Order.Cancel.REQUESTED)
+    client = provider.client()
+    report.cancels_sent += _in_claimed_batches(
+        wanted, report, call=lambda orders: client.cancel([o.external_id for o in orders]), apply=_apply_cancels)
+
+
+def _send_refills(provider: Provider, report: Report) -> None:
+    wanted = Refill.objects.filter(order__provider=provider, status=Refill.Status.QUEUED)
+    client = provider.client()
+    report.refills_sent += _in_claimed_batches(
+        wanted, report, call=lambda refills: client.refills([r.order.external_id for r in refills]),
+        apply=_apply_refills_sent, related=("order",))
+
+
+def _poll_refills(provider: Provider, report: Report) -> None:
+    wanted = Refill.objects.filter(order__provider=provider, status__in=[Refill.Status.PENDING,
+                                                                          Refill.Status.IN_PROGRESS]).exclude(external_id="")
+    client = provider.client()
+    report.refills_polled += _in_claimed_batches(
+        wanted, report, call=lambda refills: client.refill_statuses([r.external_id for r in refills]),
+        apply=_apply_refill_statuses)
 
 
 @transaction.atomic
-def _apply_cancels(orders: list[Order], answers: dict, token: str) -> None:
+def _apply_cancels(orders: list[Order], answers: dict) -> None:
     events = []
     for order in orders:
         answer = answers.get(order.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
@@ -318,24 +348,6 @@ def _apply_cancels(orders: list[Order], answers: dict, token: str) -> None:
                                      message="The provider accepted the cancel; the refund follows its status."))
     Order.objects.bulk_update(orders, ["cancel_state", "cancel_error"])
     OrderEvent.objects.bulk_create(events)
-    claims.release(Order, token)
-
-
-def _send_refills(provider: Provider, report: Report) -> None:
-    wanted = Refill.objects.filter(order__provider=provider, status=Refill.Status.QUEUED)
-    for batch in _batches(wanted):
-        token, refills = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds())
-        if not refills:
-            continue
-        refills = list(Refill.objects.filter(pk__in=[r.pk for r in refills]).select_related("order"))
-        report.calls += 1
-        try:
-            answers = provider.client().refills([r.order.external_id for r in refills])
-        except smmapi.SmmApiError:
-            claims.release(Refill, token)
-            raise
-        _apply_refills_sent(refills, answers)
-        report.refills_sent += len(refills)
 
 
 @transaction.atomic
@@ -352,27 +364,8 @@ def _apply_refills_sent(refills: list[Refill], answers: dict) -> None:
             refill.status, refill.external_id = Refill.Status.PENDING, str(answer)
             events.append(OrderEvent(order=refill.order, kind="refill", message="Refill requested from the provider."))
         refill.sent_at, refill.updated_at = now, now
-        refill.poll_token, refill.poll_claim_until = "", None
-    Refill.objects.bulk_update(refills, ["status", "error", "external_id", "sent_at", "updated_at", "poll_token",
-                                         "poll_claim_until"])
+    Refill.objects.bulk_update(refills, ["status", "error", "external_id", "sent_at", "updated_at"])
     OrderEvent.objects.bulk_create(events)
-
-
-def _poll_refills(provider: Provider, report: Report) -> None:
-    wanted = Refill.objects.filter(order__provider=provider, status__in=[Refill.Status.PENDING,
-                                                                          Refill.Status.IN_PROGRESS]).exclude(external_id="")
-    for batch in _batches(wanted):
-        token, refills = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds())
-        if not refills:
-            continue
-        report.calls += 1
-        try:
-            answers = provider.client().refill_statuses([r.external_id for r in refills])
-        except smmapi.SmmApiError:
-            claims.release(Refill, token)
-            raise
-        _apply_refill_statuses(refills, answers)
-        report.refills_polled += len(refills)
 
 
 @transaction.atomic
@@ -389,7 +382,5 @@ def _apply_refill_statuses(refills: list[Refill], answers: dict) -> None:
                 refill.status, refill.error = status, ""
                 events.append(OrderEvent(order_id=refill.order_id, kind="refill", message=f"Refill {status}."))
         refill.last_polled_at, refill.updated_at = now, now
-        refill.poll_token, refill.poll_claim_until = "", None
-    Refill.objects.bulk_update(refills, ["status", "error", "poll_errors", "last_polled_at", "updated_at",
-                                         "poll_token", "poll_claim_until"])
+    Refill.objects.bulk_update(refills, ["status", "error", "poll_errors", "last_polled_at", "updated_at"])
     OrderEvent.objects.bulk_create(events)

@@ -63,7 +63,7 @@ def test_two_cycles_at_once_refund_each_order_exactly_once(world):
 def test_without_the_claim_the_row_lock_and_the_refund_constraint_still_refund_once(world):
     fake, customer, orders = world
 
-    def claim_everything(queryset, *, seconds, fields=()):
+    def claim_everything(queryset, *, seconds, fields=(), related=()):
         token = "same-for-everyone"
         queryset.update(poll_token=token)
         won = queryset.model.objects.filter(poll_token=token).order_by("pk")
