@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "sandbox",
+    "resellerapi",
 ]
 
 MIDDLEWARE = [
@@ -199,3 +200,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Reseller API (/api/v2 served to customers) -------------------------------------------------------------
+# Requests per API key per minute (a fixed window counted in the default cache; 0 turns the limit off).
+# The cache is per process unless CACHES points at a shared one (Redis): with N web workers on LocMem
+# the effective limit is up to N times this.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)

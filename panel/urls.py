@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("staff/", include("catalog.staff_urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("resellerapi.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:
