@@ -18,4 +18,4 @@ RUN mkdir -p var staticfiles && chown -R panel:panel var \
 
 USER panel
 EXPOSE 8000
-CMD ["gunicorn", "panel.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "panel.wsgi:application", "-c", "panel/gunicorn.conf.py"]

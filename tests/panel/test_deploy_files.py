@@ -49,3 +49,13 @@ def test_panel_services_use_postgres_and_redis_and_require_a_secret():
 def test_dockerfile_default_command_exists():
     cmd = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M).group(1)
     assert _command_exists(yaml.safe_load(cmd))
+
+
+def test_the_access_log_never_shows_query_strings_where_api_keys_travel():
+    namespace = {}
+    exec((ROOT / "panel" / "gunicorn.conf.py").read_text(), namespace)  # noqa: S102 - our own config file
+    assert namespace["accesslog"] == "-"
+    assert "%(U)s" in namespace["access_log_format"]
+    assert "%(r)s" not in namespace["access_log_format"] and "%(q)s" not in namespace["access_log_format"]
+    assert "gunicorn.conf.py" in (ROOT / "Procfile.dev").read_text()
+    assert _compose()["services"]["web"]["command"][-1] == "panel/gunicorn.conf.py"

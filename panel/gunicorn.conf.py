@@ -1,0 +1,14 @@
+"""gunicorn settings shared by `make run`, the Dockerfile and docker-compose.yml.
+
+The access log names the path only, never the query string: a reseller calling /api/v2 with GET puts
+their API key there, and keys must not reach logs.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+timeout = 60
+accesslog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
