@@ -5,8 +5,6 @@ from urllib.parse import urlsplit
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from panel.models import StaffNotice
-
 from .models import Category, Provider, ProviderService, Service, SyncRun
 from .pricing import cost_rate
 
@@ -124,10 +122,24 @@ def categories_with_counts() -> list[Category]:
     )
 
 
-def staff_notices_unresolved(*, limit: int = 100):
-    """What staff still has to look at, newest first."""
-    # Belongs in panel/selectors.py; kept here while only the catalog's staff pages show notices.
-    return list(StaffNotice.objects.filter(resolved_at__isnull=True).order_by("-created_at", "-id")[:limit])
-
-
 # ---------------------------------------------------------------- end of staff back office
+
+
+def categories_for_sale() -> list[Category]:
+    """Categories with at least one service on sale."""
+    return list(Category.objects.filter(services__enabled=True).distinct().order_by("sort_order", "name"))
+
+
+def services_for_order_form(*, category_id: int | None = None) -> list[Service]:
+    services = services_for_sale()
+    if category_id is not None:
+        services = services.filter(category_id=category_id)
+    return list(services)
+
+
+def service_for_order(service_id) -> Service | None:
+    """The service a customer named, on sale or not (order_quote refuses the ones that are not)."""
+    text = str(service_id or "").strip().lstrip("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 18:  # 19 digits may not fit a BIGINT
+        return None
+    return Service.objects.select_related("category", "provider_service").filter(pk=int(text)).first()

@@ -7,7 +7,6 @@ from django.db import transaction
 from django.utils import timezone
 
 import smmapi
-from panel.models import StaffNotice
 from panel.services import staff_notice_create
 
 from . import health
@@ -286,13 +285,6 @@ def category_move(*, category: Category, direction: str) -> None:
             item.sort_order = position * 10
             changed.append(item)
     Category.objects.bulk_update(changed, ["sort_order"])
-
-
-@transaction.atomic
-def staff_notice_resolve(*, notice_id: int) -> bool:
-    """Mark a staff notice resolved. False when it was already resolved (or does not exist)."""
-    # Belongs in panel/services.py with staff_notice_create; kept here while only the catalog pages use it.
-    return StaffNotice.objects.filter(pk=notice_id, resolved_at__isnull=True).update(resolved_at=timezone.now()) == 1
 
 
 # ---------------------------------------------------------------- end of staff back office

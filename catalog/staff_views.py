@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from panel import selectors as panel_selectors
+from panel import services as panel_services
 from panel.decorators import staff_required
 
 from . import selectors, services
@@ -37,7 +39,7 @@ def _first_error(exc: ValidationError) -> str:
 @staff_required
 def dashboard(request):
     return render(request, "staff/dashboard.html", {
-        "notices": selectors.staff_notices_unresolved(),
+        "notices": panel_selectors.staff_notices_unresolved(),
         "providers": _with_hosts(selectors.providers_for_staff()),
     })
 
@@ -45,7 +47,7 @@ def dashboard(request):
 @staff_required
 @require_POST
 def notice_resolve(request, pk):
-    if services.staff_notice_resolve(notice_id=pk):
+    if panel_services.staff_notice_resolve(notice_id=pk):
         messages.success(request, "Notice marked resolved.")
     else:
         messages.info(request, "That notice was already resolved.")

@@ -2,9 +2,6 @@
 
 from django.db.models import Prefetch, Q
 
-from catalog.models import Category, Service
-from catalog.selectors import services_for_sale
-
 from .models import Order, OrderEvent, Refill
 
 MAX_SEARCH_LENGTH = 200
@@ -71,23 +68,3 @@ def refills_for_customer(*, user):
     return Refill.objects.filter(order__user=user).select_related("order__service").order_by("-id")
 
 
-# Catalog reads the order form needs. They belong in catalog/selectors.py; kept here until it has them.
-
-def categories_for_sale() -> list[Category]:
-    """Categories with at least one service on sale."""
-    return list(Category.objects.filter(services__enabled=True).distinct().order_by("sort_order", "name"))
-
-
-def services_for_order_form(*, category_id: int | None = None) -> list[Service]:
-    services = services_for_sale()
-    if category_id is not None:
-        services = services.filter(category_id=category_id)
-    return list(services)
-
-
-def service_for_order(service_id) -> Service | None:
-    """The service a customer named, on sale or not (order_quote refuses the ones that are not)."""
-    text = str(service_id or "").strip().lstrip("#")
-    if not text.isascii() or not text.isdigit() or len(text) > 18:  # 19 digits may not fit a BIGINT
-        return None
-    return Service.objects.select_related("category", "provider_service").filter(pk=int(text)).first()

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.money import money_str
+from catalog import selectors as catalog_selectors
 
 from . import mass, selectors
 from .forms import OrderForm, param_rows, price_label
@@ -108,7 +109,7 @@ def refill_list(request):
 def order_new(request):
     if request.method == "GET":
         return _new_order_page(request, _requested_service(request), category_id=None)
-    service = selectors.service_for_order(request.POST.get("service"))
+    service = catalog_selectors.service_for_order(request.POST.get("service"))
     form = OrderForm(request.POST, service=service if service is not None and service.enabled else None)
     if "choose" in request.POST:  # without JavaScript: show the chosen service's fields, place nothing
         return _new_order_page(request, form.chosen_service, form=form,
@@ -127,7 +128,7 @@ def _requested_service(request):
     """A ?service=ID link from the services page preselects that service, if it is on sale."""
     if not request.GET.get("service"):
         return None
-    service = selectors.service_for_order(request.GET["service"])
+    service = catalog_selectors.service_for_order(request.GET["service"])
     if service is None or not service.enabled:
         messages.error(request, "That service is not on sale. Choose another one.")
         return None
@@ -140,14 +141,14 @@ def _new_order_page(request, service, *, category_id, form=None):
     if service is not None:
         category_id = service.category_id
     return render(request, "orders/new.html", {
-        "form": form, "categories": selectors.categories_for_sale(), "category_id": category_id,
+        "form": form, "categories": catalog_selectors.categories_for_sale(), "category_id": category_id,
         **_service_select_context(category_id=category_id, service=service),
         **_fields_context(form, touched=False),  # errors stand next to their fields
     })
 
 
 def _service_select_context(*, category_id, service):
-    services = selectors.services_for_order_form(category_id=category_id)
+    services = catalog_selectors.services_for_order_form(category_id=category_id)
     for item in services:
         item.price_label = price_label(item)
     return {"services": services, "service_id": service.pk if service else None}
@@ -177,7 +178,7 @@ def service_options(request):
 @require_GET
 def service_fields(request):
     """Fragment: the inputs the chosen service's type takes, with its price and limits."""
-    service = selectors.service_for_order(request.GET.get("service"))
+    service = catalog_selectors.service_for_order(request.GET.get("service"))
     form = OrderForm(service=service if service is not None and service.enabled else None)
     return render(request, "orders/_fields.html", {"form": form, **_fields_context(form, touched=False)})
 
@@ -186,7 +187,7 @@ def service_fields(request):
 @require_POST
 def order_quote_fragment(request):
     """Fragment: the live charge of the order as typed so far, or what is wrong with it. Always a 200."""
-    service = selectors.service_for_order(request.POST.get("service"))
+    service = catalog_selectors.service_for_order(request.POST.get("service"))
     form = OrderForm(request.POST, service=service if service is not None and service.enabled else None)
     return render(request, "orders/_quote.html", {"form": form, **_fields_context(form, touched=True)})
 
