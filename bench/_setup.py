@@ -21,6 +21,10 @@ def django_test_database():
 
     django.setup()
     from django.db import connection
+
+    if connection.vendor == "sqlite":  # a file, not memory: threads and processes must share it
+        (ROOT / "var").mkdir(exist_ok=True)
+        connection.settings_dict["TEST"]["NAME"] = str(ROOT / "var" / "bench.sqlite3")
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     setup_test_environment()

@@ -8,7 +8,9 @@ working one order twice; the refund's unique constraint is the last guard.
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import transaction
@@ -106,22 +108,28 @@ def plan_order_batches(provider: Provider) -> list[list[int]]:
 
 
 def run_cycle() -> Report:
-    """One full cycle in this process: refills and cancels to send, then statuses, then refill statuses."""
+    """One full cycle in this process: cancels and refills to send and poll, then order statuses."""
     report = Report()
     for provider in providers_due():
         report.add(poll_provider_extras(provider.pk))
+        client = provider.client()  # pooled connections shared by all of this provider's batches
         for batch in plan_order_batches(provider):
-            try:
-                report.add(poll_order_batch(provider.pk, batch, provider=provider))
-            except Exception as exc:  # one batch's database trouble must not stop the cycle; it is retried
-                log.exception("polling a batch of %s failed", provider.name)
-                report.errors.append(f"{provider.name}: batch failed: {exc.__class__.__name__}")
+            report.add(_guarded_batch(provider, batch, client))
     return report
+
+
+def _guarded_batch(provider: Provider, batch: list[int], client) -> Report:
+    try:
+        return poll_order_batch(provider.pk, batch, provider=provider, client=client)
+    except Exception as exc:  # one batch's database trouble must not stop the cycle; the next one retries it
+        log.exception("polling a batch of %s failed", provider.name)
+        return Report(errors=[f"{provider.name}: batch failed: {exc.__class__.__name__}"])
 
 
 # --- Order statuses -------------------------------------------------------------------------------------
 
-def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provider | None = None) -> Report:
+def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provider | None = None,
+                     client: smmapi.Client | None = None) -> Report:
     """One `status` call for up to 100 orders of one provider, and one transaction to apply the answers."""
     report = Report()
     # By primary key only, so the database looks the hundred rows up by their IDs (the planned batch is
@@ -133,7 +141,7 @@ def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provid
     provider = provider or Provider.objects.get(pk=provider_id)
     report.calls += 1
     try:
-        answers = provider.client().statuses([external_id for _, external_id in held])
+        answers = (client or provider.client()).statuses([external_id for _, external_id in held])
     except smmapi.SmmApiError as exc:
         claims.release(Order, token)
         _provider_failed(provider, exc, report)
@@ -167,14 +175,42 @@ def _provider_answered(provider: Provider) -> None:
         health.record_success(provider)
 
 
+@dataclass(slots=True)
+class _PolledOrder:
+    """The columns polling reads and writes of one order."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "id", "user_id", "external_id", "units", "charge", "status", "start_count", "remains", "cost", "refunded",
+        "poll_errors", "needs_attention", "updated_at",
+    )
+    id: int
+    user_id: int
+    external_id: str
+    units: int
+    charge: Decimal
+    status: str
+    start_count: int | None
+    remains: int | None
+    cost: Decimal | None
+    refunded: Decimal
+    poll_errors: int
+    needs_attention: bool
+    updated_at: datetime
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 @transaction.atomic
 def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answers: dict, report: Report) -> None:
     now = timezone.now()
     # Re-read under lock: only the rows this poller still holds, never one already final.
     held = Order.objects.filter(pk__in=order_ids, poll_token=token)
     # Rows locked in primary-key order and balances in user order: two pollers can wait, never deadlock.
-    orders = list(held.select_for_update().exclude(status__in=Order.FINAL_STATUSES).order_by("pk")
-                  .only("user_id", "external_id", "units", "charge", *ORDER_POLL_FIELDS))
+    # Plain tuples, not model instances: a hundred of those cost more than the whole status call.
+    orders = [_PolledOrder(*row) for row in held.select_for_update().exclude(status__in=Order.FINAL_STATUSES)
+              .order_by("pk").values_list(*_PolledOrder.FIELDS)]
     events, refunds, changed = [], [], []
     for order in orders:
         before = [getattr(order, name) for name in ORDER_POLL_FIELDS]
@@ -188,10 +224,10 @@ def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answer
             order.updated_at = now
             changed.append(order)
     report.polled += len(orders)
-    bulk_update_rows(changed, ORDER_POLL_FIELDS)
+    bulk_update_rows(changed, ORDER_POLL_FIELDS, model=Order)
     OrderEvent.objects.bulk_create(events)
     for order, amount, note in sorted(refunds, key=lambda refund: (refund[0].user_id, refund[0].pk)):
-        wallet_refund_order(order=order, amount=amount, note=note)
+        wallet_refund_order(order=Order(pk=order.pk, user_id=order.user_id), amount=amount, note=note)
         report.refunded += 1
     # Every order this poller held, changed or not (or found final meanwhile): polled now, and let go.
     held.update(last_polled_at=now, poll_token="", poll_claim_until=None)
@@ -203,7 +239,7 @@ def _item_error(order: Order, message: str, events: list, report: Report) -> Non
     order.poll_errors += 1
     if order.poll_errors >= settings.POLL_ERROR_LIMIT and not order.needs_attention:
         order.needs_attention = True
-        events.append(OrderEvent(order=order, kind="poll_error", staff_only=True,
+        events.append(OrderEvent(order_id=order.pk, kind="poll_error", staff_only=True,
                                  message=f"The provider answered “{message}” {order.poll_errors} times in a row."))
         notice_once(f"Order #{order.pk}: the provider keeps answering “{message}”"[:255],
                     "It stays as it is until someone checks it with the provider.")
@@ -216,7 +252,7 @@ def _apply_one(provider: Provider, order: Order, info: smmapi.OrderStatusInfo, e
     if status is None:  # Error or a spelling nobody knows: keep the status, tell staff once
         if not order.needs_attention:
             order.needs_attention = True
-            events.append(OrderEvent(order=order, kind="provider_status", staff_only=True,
+            events.append(OrderEvent(order_id=order.pk, kind="provider_status", staff_only=True,
                                      message=f"The provider reports the status “{info.status_raw}”."))
         return
     if info.start_count is not None:
@@ -230,7 +266,7 @@ def _apply_one(provider: Provider, order: Order, info: smmapi.OrderStatusInfo, e
         return
     report.changed += 1
     if status != before[0]:
-        events.append(OrderEvent(order=order, kind="status", message=_status_message(order, before[0])))
+        events.append(OrderEvent(order_id=order.pk, kind="status", message=_status_message(order, before[0])))
     if status in (Order.Status.CANCELED, Order.Status.PARTIAL):
         _plan_refund(order, events, refunds)
 
@@ -245,14 +281,14 @@ def _plan_refund(order: Order, events: list, refunds: list) -> None:
     amount = refund_due(order)
     if amount is None:
         order.needs_attention = True
-        events.append(OrderEvent(order=order, kind="refund", staff_only=True,
+        events.append(OrderEvent(order_id=order.pk, kind="refund", staff_only=True,
                                  message="Partial without a usable remains: refund left to staff."))
         return
     if amount <= ZERO:
         return
     order.refunded = order.refunded + amount
     refunds.append((order, amount, f"Order #{order.pk} {order.status.lower()}"))
-    events.append(OrderEvent(order=order, kind="refund", message=f"Refunded {money_str(amount)} to the balance."))
+    events.append(OrderEvent(order_id=order.pk, kind="refund", message=f"Refunded {money_str(amount)} to the balance."))
 
 
 def refund_due(order: Order):
@@ -340,11 +376,11 @@ def _apply_cancels(orders: list[Order], answers: dict) -> None:
         if isinstance(answer, smmapi.ItemError) or not answer:
             order.cancel_state = Order.Cancel.REFUSED
             order.cancel_error = (answer.message if isinstance(answer, smmapi.ItemError) else "not accepted")[:255]
-            events.append(OrderEvent(order=order, kind="cancel", message=f"The provider refused the cancel: "
+            events.append(OrderEvent(order_id=order.pk, kind="cancel", message=f"The provider refused the cancel: "
                                                                         f"{order.cancel_error}."))
         else:
             order.cancel_state = Order.Cancel.ACCEPTED
-            events.append(OrderEvent(order=order, kind="cancel",
+            events.append(OrderEvent(order_id=order.pk, kind="cancel",
                                      message="The provider accepted the cancel; the refund follows its status."))
     Order.objects.bulk_update(orders, ["cancel_state", "cancel_error"])
     OrderEvent.objects.bulk_create(events)

@@ -11,11 +11,14 @@ from django.db import connections, router
 MAX_PARAMS = 30000
 
 
-def bulk_update_rows(objs, fields: list[str]) -> int:
-    """Write `fields` of every object in `objs` (all of one model) by primary key. Returns rows updated."""
+def bulk_update_rows(objs, fields: list[str], *, model=None) -> int:
+    """Write `fields` of every object in `objs` (all of one model) by primary key. Returns rows updated.
+
+    The objects may be model instances or anything with the same attributes (then name the `model`).
+    """
     if not objs:
         return 0
-    model = type(objs[0])
+    model = model or type(objs[0])
     connection = connections[router.db_for_write(model)]
     per_row = len(fields) + 1
     step = max(1, MAX_PARAMS // per_row)
