@@ -68,3 +68,24 @@ def refills_for_customer(*, user):
     return Refill.objects.filter(order__user=user).select_related("order__service").order_by("-id")
 
 
+
+
+STAFF_STATES = [("", "Any state"), *Order.State.choices]
+
+
+def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False, search: str = ""):
+    """Every customer's orders for the back office, newest first, with what the list shows joined in."""
+    orders = Order.objects.select_related("user", "service", "provider")
+    if state in Order.State.values:
+        orders = orders.filter(state=state)
+    if status in Order.Status.values:
+        orders = orders.filter(status=status)
+    if flagged:
+        orders = orders.filter(needs_attention=True)
+    search = search.strip()[:MAX_SEARCH_LENGTH]
+    if search:
+        match = Q(link__icontains=search) | Q(external_id=search) | Q(user__username__iexact=search)
+        if search.lstrip("#").isdigit():
+            match |= Q(pk=int(search.lstrip("#")))
+        orders = orders.filter(match)
+    return orders.order_by("-id")

@@ -1,0 +1,95 @@
+"""The back office's orders: every order, and the decisions on the ones whose outcome is unknown."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import LedgerEntry
+from orders.models import Order
+from orders.services import order_place
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def failed(funded, service, no_broker):
+    order = order_place(user=funded, service=service, fields={"link": "https://x.com/f", "quantity": "1000"})
+    Order.objects.filter(pk=order.pk).update(state="failed", needs_attention=True, reason="read timeout")
+    return order
+
+
+def test_staff_see_every_customers_orders_and_customers_may_not(client, carol, bob, failed):
+    client.force_login(bob)
+    assert client.get(reverse("staff_orders:list")).status_code == 403
+    client.logout()
+    assert client.get(reverse("staff_orders:list")).status_code == 302
+    client.force_login(carol)
+    html = client.get(reverse("staff_orders:list")).content.decode()
+    assert f"#{failed.pk}" in html and "alice" in html and "decide" in html
+
+
+def test_staff_filter_the_orders_waiting_for_a_decision_and_search_by_username(client, carol, failed, funded,
+                                                                             service):
+    other = order_place(user=funded, service=service, fields={"link": "https://x.com/ok", "quantity": "100"})
+    client.force_login(carol)
+    html = client.get(reverse("staff_orders:list"), {"flagged": "1"}).content.decode()
+    assert f'id="order-{failed.pk}"' in html and f'id="order-{other.pk}"' not in html
+    html = client.get(reverse("staff_orders:list"), {"q": "ALICE"}).content.decode()
+    assert f'id="order-{other.pk}"' in html
+
+
+def test_the_staff_orders_list_takes_the_same_queries_for_few_or_many_orders(client, carol, funded, service,
+                                                                             no_broker, django_assert_max_num_queries):
+    for _ in range(30):
+        order_place(user=funded, service=service, fields={"link": "https://x.com/m", "quantity": "10"})
+    client.force_login(carol)
+    with django_assert_max_num_queries(4):
+        client.get(reverse("staff_orders:list"))
+
+
+def test_staff_resend_a_failed_order_which_goes_back_to_the_queue(client, carol, failed, no_broker,
+                                                                  django_capture_on_commit_callbacks):
+    client.force_login(carol)
+    html = client.get(reverse("orders:detail", args=[failed.pk])).content.decode()
+    assert "Resend to the provider" in html and "Cancel and refund" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("staff_orders:resend", args=[failed.pk]))
+    failed.refresh_from_db()
+    assert (failed.state, failed.needs_attention) == ("queued", False)
+    no_broker.assert_called_with((failed.pk,), retry=False)
+
+
+def test_staff_cancel_and_refund_a_failed_order_once(client, carol, failed, funded):
+    client.force_login(carol)
+    client.post(reverse("staff_orders:cancel_refund", args=[failed.pk]))
+    response = client.post(reverse("staff_orders:cancel_refund", args=[failed.pk]), follow=True)
+    assert "Only an order whose outcome is unknown" in response.content.decode()
+    failed.refresh_from_db()
+    funded.refresh_from_db()
+    assert (failed.state, failed.status, failed.refunded) == ("canceled", "Canceled", Decimal("2.00000"))
+    assert funded.balance == Decimal("10.00000")
+    assert LedgerEntry.objects.filter(kind="refund", order=failed).count() == 1
+
+
+def test_a_placed_order_cannot_be_resent_or_refunded_by_staff(client, carol, failed):
+    Order.objects.filter(pk=failed.pk).update(state="placed", external_id="E1")
+    client.force_login(carol)
+    client.post(reverse("staff_orders:resend", args=[failed.pk]))
+    client.post(reverse("staff_orders:cancel_refund", args=[failed.pk]))
+    failed.refresh_from_db()
+    assert failed.state == "placed" and failed.refunded == 0
+
+
+def test_staff_clear_the_flag_of_a_placed_order_they_checked(client, carol, failed):
+    Order.objects.filter(pk=failed.pk).update(state="placed", external_id="E1", poll_errors=5)
+    client.force_login(carol)
+    client.post(reverse("staff_orders:clear_flag", args=[failed.pk]))
+    failed.refresh_from_db()
+    assert (failed.needs_attention, failed.poll_errors) == (False, 0)
+
+
+def test_customers_cannot_take_staff_decisions(client, funded, failed):
+    client.force_login(funded)
+    assert client.post(reverse("staff_orders:cancel_refund", args=[failed.pk])).status_code == 403
+    assert "Resend to the provider" not in client.get(reverse("orders:detail", args=[failed.pk])).content.decode()
