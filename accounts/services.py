@@ -1,9 +1,10 @@
 """Writes on accounts. Each function is one use case in one transaction."""
 
 import secrets
-from decimal import Decimal
+from decimal import Context, Decimal
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.transaction import TransactionManagementError
 
 from .models import LedgerEntry, User
 from .money import money_str, to_money
@@ -30,19 +31,63 @@ class InsufficientFunds(Exception):
 def _move(*, user_id: int, amount: Decimal, kind: str, note: str = "", created_by=None, order=None) -> LedgerEntry:
     """Change a balance by `amount` and write its ledger row. Runs inside the caller's transaction.
 
-    The row lock (PostgreSQL) or SQLite's IMMEDIATE write lock serialises concurrent changes of one balance,
-    so two orders can never both spend the same money.
+    The balance never goes below zero, however many changes of one balance run at once; see _balance_add.
     """
     amount = to_money(amount)
-    balance = User.objects.select_for_update().values_list("balance", flat=True).get(pk=user_id)
-    new_balance = balance + amount
-    if new_balance < 0:
-        raise InsufficientFunds(f"balance {money_str(balance)} does not cover {money_str(-amount)}")
-    User.objects.filter(pk=user_id).update(balance=new_balance)
+    new_balance = _balance_add(user_id, amount)
     return LedgerEntry.objects.create(
         user_id=user_id, kind=kind, amount=amount, balance_after=new_balance, note=note[:255],
         created_by=created_by, order=order,
     )
+
+
+def _balance_add(user_id: int, amount: Decimal) -> Decimal:
+    """Add `amount` (negative: take) to the balance and return the new balance. Raises InsufficientFunds
+    (the balance is left as it was) or User.DoesNotExist. Runs inside the caller's transaction.
+
+    PostgreSQL: one conditional `UPDATE ... WHERE balance + amount >= 0 RETURNING balance`. The UPDATE takes
+    the row lock, and a concurrent change of the same balance waits for it and then re-checks the condition
+    against the committed row, so two orders can never both spend the same money; exact `numeric` arithmetic.
+    Elsewhere: the row is read under select_for_update (SQLite: the IMMEDIATE transaction already holds the
+    write lock) and the sum is made in Python's Decimal, not in the database (SQLite would compute in floats).
+    Plain SQL rather than the ORM: this runs in every order's transaction (the lock is held while it runs).
+    """
+    connection = connections[router.db_for_write(User)]
+    if connection.get_autocommit():  # as select_for_update refuses: the ledger row must share the transaction
+        raise TransactionManagementError("a balance changes only inside a transaction, with its ledger row")
+    quote = connection.ops.quote_name
+    table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
+    balance = quote(User._meta.get_field("balance").column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"UPDATE {table} SET {balance} = {balance} + %s "
+                           f"WHERE {pk} = %s AND {balance} + %s >= 0 RETURNING {balance}", [amount, user_id, amount])
+            row = cursor.fetchone()
+            if row is not None:
+                return row[0]
+            current = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()  # or DoesNotExist
+            raise InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-amount)}")
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        cursor.execute(f"SELECT {balance} FROM {table} WHERE {pk} = %s{lock}", [user_id])
+        row = cursor.fetchone()
+        if row is None:
+            raise User.DoesNotExist("User matching query does not exist.")
+        current = _db_money(row[0])
+        new_balance = current + amount
+        if new_balance < 0:
+            raise InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-amount)}")
+        cursor.execute(f"UPDATE {table} SET {balance} = %s WHERE {pk} = %s", [new_balance, user_id])
+        return new_balance
+
+
+_SQLITE_DIGITS = Context(prec=15)  # SQLite keeps 15 significant digits of a decimal column, as Django reads it
+
+
+def _db_money(value) -> Decimal:
+    """A money column as the driver returned it (SQLite: a float or an int) as the ORM would read it."""
+    if isinstance(value, float):
+        value = _SQLITE_DIGITS.create_decimal_from_float(value)
+    return to_money(value)
 
 
 def wallet_charge_order(*, order) -> LedgerEntry:

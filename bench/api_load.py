@@ -7,8 +7,10 @@ is `memory://`, so handing an order to a worker never waits on a network. Run:
     .venv/bin/python bench/api_load.py                      # SQLite: a temp file under var/
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/panel .venv/bin/python bench/api_load.py
 
-DATABASE_URL names the server; the bench creates its own database (SQLite file or `panel_bench_api`),
-migrates it, and drops it at the end. Traffic goes to 127.0.0.1 only.
+DATABASE_URL names the server; the bench creates its own database (SQLite file or `panel_bench_api_<pid>`:
+two benches on one server do not drop each other's), migrates it, and drops it at the end. Before dropping
+it, it checks that every order placed was charged: the balance the API answers is the deposit less the
+charges, and `check_ledger` passes. Traffic goes to 127.0.0.1 only.
 """
 
 import argparse
@@ -29,7 +31,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
-BENCH_DB_NAME = "panel_bench_api"
+BENCH_DB_NAME = f"panel_bench_api_{os.getpid()}"
+DEPOSIT = Decimal("1000000")
+CHARGE = Decimal("0.1")  # 100 units at 1.00 per 1000
 DEAD_PROVIDER = "http://127.0.0.1:9/api/v2"  # the discard port: nothing listens, orders stay queued
 
 
@@ -113,7 +117,7 @@ from accounts.models import User
 from accounts.services import api_key_rotate, wallet_deposit
 from catalog.models import Category, Provider, ProviderService, Service
 user = User.objects.create_user("bench", password="bench-pass-123")
-wallet_deposit(user=user, amount=Decimal("1000000"))
+wallet_deposit(user=user, amount=Decimal("{DEPOSIT}"))
 provider = Provider.objects.create(name="Dead", api_url="{DEAD_PROVIDER}", api_key="bench-provider-key")
 now = timezone.now()
 mirror = ProviderService.objects.create(provider=provider, external_id="1", name="Followers", type="Default",
@@ -136,7 +140,8 @@ def free_port() -> int:
 def start_gunicorn(env: dict, port: int, workers: int, threads: int, log_path: Path) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    # --threads 1 is gunicorn's sync worker (the Dockerfile's); more threads make it the gthread worker.
+    # --threads 1 is gunicorn's sync worker; more threads make it the gthread worker (panel/gunicorn.conf.py,
+    # which the Dockerfile uses, defaults to 2). No access log here: the bench measures the app.
     return subprocess.Popen(
         [str(gunicorn), "panel.wsgi:application", "--workers", str(workers), "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
@@ -248,6 +253,22 @@ def run_statuses(url: str, key: str, order_ids: list[int], *, calls: int) -> lis
     return latencies
 
 
+def verify(url: str, key: str, env: dict, placed: list[int]) -> str:
+    """Every order placed was really taken: distinct IDs, the balance down by exactly their charges, and
+    check_ledger (balances equal ledgers, every order's money adds up). Exits on a mismatch."""
+    if len(set(placed)) != len(placed):
+        sys.exit("the same order ID was answered twice")
+    expected = DEPOSIT - CHARGE * len(placed)
+    balance = Decimal(ApiClient(url).post({"key": key, "action": "balance"})["balance"])
+    if balance != expected:
+        sys.exit(f"balance {balance}, expected {expected} after {len(placed)} orders")
+    result = subprocess.run([sys.executable, "manage.py", "check_ledger"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"check_ledger failed:\n{result.stderr[-3000:]}")
+    return f"balance {balance} = deposit less {len(placed)} charges; check_ledger OK"
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -257,7 +278,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="per worker; 1 = sync worker, as deployed")
+    parser.add_argument("--threads", type=int, default=1, help="per worker; 1 = the sync worker")
     parser.add_argument("--seconds", type=float, default=10.0, help="at most this long placing orders")
     parser.add_argument("--max-adds", type=int, default=5000, help="at most this many orders")
     parser.add_argument("--status-calls", type=int, default=200)
@@ -280,18 +301,20 @@ def main() -> None:
         if len(placed) < 100:
             sys.exit(f"only {len(placed)} orders placed; errors: {errors[:3]}")
         latencies = run_statuses(url, key, placed, calls=args.status_calls)
+        verified = verify(url, key, env, placed)
     finally:
         if server is not None:
             stop(server)
         database.drop()
 
-    charged = Decimal("0.1") * len(placed)
+    charged = CHARGE * len(placed)
     worker = "sync" if args.threads == 1 else f"gthread x{args.threads}"
     print(f"database: {database.label}; gunicorn {args.workers} workers ({worker}), {args.clients} clients")
     print(f"add: {len(placed)} orders in {elapsed:.2f} s = {len(placed) / elapsed:.0f} orders/s "
           f"({len(errors)} errors; {charged} charged)")
     print(f"status of 100 IDs, {len(latencies)} calls: p50 {percentile(latencies, 0.5):.1f} ms, "
           f"p95 {percentile(latencies, 0.95):.1f} ms, mean {statistics.mean(latencies):.1f} ms")
+    print(f"verified: {verified}")
     if errors:
         print(f"first errors: {errors[:3]}")
 

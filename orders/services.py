@@ -83,18 +83,23 @@ def order_place(*, user, service: Service | None, fields: dict, request_id: str 
     return order
 
 
-@transaction.atomic
 def _create_and_charge(*, user, quote: Quote, request_id: str | None = None) -> Order:
+    """Create the order, its event and its charge in one transaction; hand it to a worker after the commit."""
     service, parsed = quote.service, quote.order
-    order = Order.objects.create(
+    # Built before the transaction opens: the less work inside, the shorter the write lock is held.
+    order = Order(
         user=user, service=service, provider_id=service.provider_service.provider_id,
         provider_service=service.provider_service, link=parsed.link, quantity=parsed.quantity,
         runs=parsed.runs, interval=parsed.interval, params=parsed.params,
         units=parsed.units, rate=service.rate, charge=parsed.charge, request_id=request_id,
     )
-    wallet_charge_order(order=order)
-    _event(order, "created", f"Ordered {parsed.units} for {money_str(parsed.charge)}; charged to the balance.")
-    transaction.on_commit(lambda: dispatch(order.pk))
+    message = f"Ordered {parsed.units} for {money_str(parsed.charge)}; charged to the balance."
+    with transaction.atomic():
+        order.save(force_insert=True)
+        _event(order, "created", message)
+        # The balance last: on PostgreSQL its row lock is then held only for the ledger row and the commit.
+        wallet_charge_order(order=order)
+        transaction.on_commit(lambda: dispatch(order.pk))
     return order
 
 
