@@ -278,7 +278,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="per worker; 1 = the sync worker")
+    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread, as panel/gunicorn.conf.py); 1 = sync")
     parser.add_argument("--seconds", type=float, default=10.0, help="at most this long placing orders")
     parser.add_argument("--max-adds", type=int, default=5000, help="at most this many orders")
     parser.add_argument("--status-calls", type=int, default=200)
