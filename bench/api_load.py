@@ -141,7 +141,7 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int, log_path: P
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
     # --threads 1 is gunicorn's sync worker; more threads make it the gthread worker (panel/gunicorn.conf.py,
-    # which the Dockerfile uses, defaults to 2). No access log here: the bench measures the app.
+    # which the Dockerfile uses, defaults to 4). No access log here: the bench measures the app.
     return subprocess.Popen(
         [str(gunicorn), "panel.wsgi:application", "--workers", str(workers), "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
