@@ -20,9 +20,10 @@ def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = (), r
     now = timezone.now()
     free = Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=now)
     queryset.filter(free).update(poll_token=token, poll_claim_until=now + timedelta(seconds=seconds))
-    won = queryset.model.objects.filter(poll_token=token).select_related(*related).order_by("pk")
+    won = queryset.filter(poll_token=token).select_related(*related).order_by("pk")
     return token, list(won.values_list("pk", *fields) if fields else won)
 
 
-def release(model, token: str) -> None:
-    model.objects.filter(poll_token=token).update(poll_token="", poll_claim_until=None)
+def release(model, token: str, pks) -> None:
+    """Let go of the rows (by primary key) that still carry this token."""
+    model.objects.filter(pk__in=list(pks), poll_token=token).update(poll_token="", poll_claim_until=None)

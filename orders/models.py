@@ -68,7 +68,8 @@ class Order(models.Model):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_errors = models.PositiveIntegerField(default=0)
     # A poller owns the order while poll_claim_until is in the future; the token says which poller.
-    poll_token = models.CharField(max_length=32, blank=True, db_index=True)
+    # Not indexed: claims look rows up by primary key, and an unindexed claim can be a HOT update.
+    poll_token = models.CharField(max_length=32, blank=True)
     poll_claim_until = models.DateTimeField(null=True, blank=True)
     needs_attention = models.BooleanField(default=False)
 
@@ -132,7 +133,8 @@ class Refill(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_errors = models.PositiveIntegerField(default=0)
-    poll_token = models.CharField(max_length=32, blank=True, db_index=True)
+    # Not indexed: claims look rows up by primary key, and an unindexed claim can be a HOT update.
+    poll_token = models.CharField(max_length=32, blank=True)
     poll_claim_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:

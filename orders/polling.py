@@ -143,7 +143,7 @@ def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provid
     try:
         answers = (client or provider.client()).statuses([external_id for _, external_id in held])
     except smmapi.SmmApiError as exc:
-        claims.release(Order, token)
+        claims.release(Order, token, [pk for pk, _ in held])
         _provider_failed(provider, exc, report)
         return report
     _provider_answered(provider)
@@ -336,10 +336,10 @@ def _in_claimed_batches(wanted, report: Report, *, call, apply, related=()) -> i
         try:
             answers = call(rows)
         except smmapi.SmmApiError:
-            claims.release(wanted.model, token)
+            claims.release(wanted.model, token, [row.pk for row in rows])
             raise
         apply(rows, answers)
-        claims.release(wanted.model, token)
+        claims.release(wanted.model, token, [row.pk for row in rows])
         done += len(rows)
     return done
 
