@@ -35,6 +35,8 @@ _CATALOG: list[tuple] = [
     (13, "Instagram Auto Likes", "Instagram Auto Likes [Subscription]", T.SUBSCRIPTIONS, "0.30", 50, 5000,
      False, False, False),
     (14, "Instagram Comments", "Instagram Comment Likes", T.COMMENT_LIKES, "1.20", 20, 5000, False, True, False),
+    (36, "Instagram Comments", "Instagram Comment Replies [Custom]", T.COMMENT_REPLIES, "9.00", 1, 500,
+     False, False, False),
     (15, "Instagram Packages", "Instagram Starter Package [1k followers + 1k likes]", T.PACKAGE, "12.50", 1, 1,
      False, False, False),
     # TikTok

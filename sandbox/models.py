@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.db import models
 
+import smmapi
+
 
 def new_api_key() -> str:
     return secrets.token_hex(16)
@@ -19,23 +21,11 @@ def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=16, decimal_places=5, **kwargs)
 
 
-class ServiceType(models.TextChoices):
-    # The exact spellings a v2 provider lists in `services`; the type decides which `add` fields apply.
-    DEFAULT = "Default"
-    PACKAGE = "Package"
-    CUSTOM_COMMENTS = "Custom Comments"
-    CUSTOM_COMMENTS_PACKAGE = "Custom Comments Package"
-    WEB_TRAFFIC = "Web Traffic"
-    POLL = "Poll"
-    SUBSCRIPTIONS = "Subscriptions"
-    MENTIONS = "Mentions"
-    MENTIONS_WITH_HASHTAGS = "Mentions with Hashtags"
-    MENTIONS_CUSTOM_LIST = "Mentions Custom List"
-    MENTIONS_HASHTAG = "Mentions Hashtag"
-    MENTIONS_USER_FOLLOWERS = "Mentions User Followers"
-    MENTIONS_MEDIA_LIKERS = "Mentions Media Likers"
-    SEO = "SEO"
-    COMMENT_LIKES = "Comment Likes"
+# The exact spellings a v2 provider lists in `services` (the type decides which `add` fields apply): the
+# protocol's own vocabulary from smmapi, less its "Other" for spellings nobody knows.
+ServiceType = models.TextChoices(
+    "ServiceType", [(kind.name, kind.value) for kind in smmapi.ServiceType if kind is not smmapi.ServiceType.OTHER]
+)
 
 
 class OrderStatus(models.TextChoices):

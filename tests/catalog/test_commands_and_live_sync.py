@@ -36,8 +36,8 @@ def test_provider_add_then_check_then_list_against_the_sandbox(sandbox_provider,
 @pytest.mark.django_db(transaction=True)
 def test_sync_catalog_mirrors_the_sandbox_over_http_and_a_second_sync_changes_nothing(sandbox_provider, capsys):
     call_command("sync_catalog", "--provider", "Sandbox")
-    assert "35 new" in capsys.readouterr().out
-    assert Service.objects.filter(enabled=True).count() == 35
+    assert "36 new" in capsys.readouterr().out
+    assert Service.objects.filter(enabled=True).count() == 36
     escaped = Service.objects.get(name__contains="<script>")  # stored as sent, escaped when shown
     assert escaped.rate == (escaped.provider_service.rate * Decimal("1.2")).quantize(Decimal("0.00001"))
     call_command("sync_catalog")
