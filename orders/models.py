@@ -88,7 +88,9 @@ class Order(models.Model):
             models.Index(fields=["user", "-id"], name="order_user_recent"),
             models.Index(fields=["user", "status", "-id"], name="order_user_status"),
             models.Index(fields=["state", "next_attempt_at"], name="order_dispatch"),
-            models.Index(fields=["provider", "state", "last_polled_at"], name="order_polling"),
+            # Not last_polled_at: polling rewrites it on every order each cycle, and an UPDATE that changes no
+            # indexed column can be a HOT update on PostgreSQL (no index writes at all).
+            models.Index(fields=["provider", "state"], name="order_polling"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["user", "request_id"], condition=Q(request_id__isnull=False),
