@@ -44,6 +44,7 @@ REFILL_STATUS_MAP = {
     smmapi.RefillStatus.COMPLETED: Refill.Status.COMPLETED,
     smmapi.RefillStatus.REJECTED: Refill.Status.REJECTED,
 }
+RELEASE_FIELDS = ["last_polled_at", "poll_token", "poll_claim_until"]
 # What an answer may change on an order; written only for the orders it did change.
 ORDER_POLL_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention",
                      "updated_at"]
@@ -196,6 +197,10 @@ class _PolledOrder:
     poll_errors: int
     needs_attention: bool
     updated_at: datetime
+    # Written, never read: a changed row is released in the same UPDATE that writes its changes.
+    last_polled_at: datetime | None = None
+    poll_token: str = ""
+    poll_claim_until: datetime | None = None
 
     @property
     def pk(self) -> int:
@@ -221,16 +226,17 @@ def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answer
             order.poll_errors = 0
             _apply_one(provider, order, answer, events, refunds, report)
         if [getattr(order, name) for name in ORDER_POLL_FIELDS] != before:
-            order.updated_at = now
+            order.updated_at = order.last_polled_at = now
             changed.append(order)
     report.polled += len(orders)
-    bulk_update_rows(changed, ORDER_POLL_FIELDS, model=Order)
+    bulk_update_rows(changed, [*ORDER_POLL_FIELDS, *RELEASE_FIELDS], model=Order)
     OrderEvent.objects.bulk_create(events)
     for order, amount, note in sorted(refunds, key=lambda refund: (refund[0].user_id, refund[0].pk)):
         wallet_refund_order(order=Order(pk=order.pk, user_id=order.user_id), amount=amount, note=note)
         report.refunded += 1
-    # Every order this poller held, changed or not (or found final meanwhile): polled now, and let go.
-    held.update(last_polled_at=now, poll_token="", poll_claim_until=None)
+    # The rest this poller held, unchanged (or found final meanwhile): polled now, and let go.
+    held.exclude(pk__in=[order.pk for order in changed]).update(last_polled_at=now, poll_token="",
+                                                                 poll_claim_until=None)
 
 
 def _item_error(order: Order, message: str, events: list, report: Report) -> None:
