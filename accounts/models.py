@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from .money import DECIMAL_PLACES, MAX_DIGITS, ZERO
+from .money import ZERO, money_field
 
 
 class User(AbstractUser):
@@ -12,7 +12,7 @@ class User(AbstractUser):
     The balance only changes through accounts.services, together with a LedgerEntry in the same transaction.
     """
 
-    balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=ZERO)
+    balance = money_field(default=ZERO)
     api_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
@@ -34,8 +34,8 @@ class LedgerEntry(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    balance_after = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    amount = money_field()
+    balance_after = money_field()
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
     )

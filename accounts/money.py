@@ -2,6 +2,8 @@
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.db import models
+
 PLACES = Decimal("0.00001")
 MAX_DIGITS = 20
 DECIMAL_PLACES = 5
@@ -26,3 +28,8 @@ def money_str(value) -> str:
 def per_thousand(rate: Decimal, units: int) -> Decimal:
     """The charge for `units` at `rate` per 1000 units."""
     return to_money(Decimal(rate) * Decimal(units) / Decimal(1000))
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    """A model field holding money of the panel's currency: 5 places, as API v2 shows it."""
+    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)

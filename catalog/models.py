@@ -6,11 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.money import DECIMAL_PLACES, MAX_DIGITS
-
-
-def MoneyField(**kwargs):  # noqa: N802 - reads like a field class at the call site
-    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
+from accounts.money import money_field
 
 
 class Provider(models.Model):
@@ -148,9 +144,9 @@ class Service(models.Model):
         max_digits=8, decimal_places=2, null=True, blank=True,
         help_text="Empty: the provider's markup.",
     )
-    fixed_rate = MoneyField(null=True, blank=True)
+    fixed_rate = money_field(null=True, blank=True)
     # The price per 1000 customers pay, kept current by sync and by staff edits.
-    rate = MoneyField()
+    rate = money_field()
     min_quantity = models.PositiveBigIntegerField()
     max_quantity = models.PositiveBigIntegerField()
     refill = models.BooleanField(default=False)

@@ -4,11 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.money import DECIMAL_PLACES, MAX_DIGITS, ZERO
-
-
-def _money(**kwargs):
-    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
+from accounts.money import ZERO, money_field
 
 
 class Order(models.Model):
@@ -50,10 +46,10 @@ class Order(models.Model):
     params = models.JSONField(default=dict, blank=True, help_text="The other fields the service's type takes.")
     units = models.PositiveBigIntegerField(help_text="Units ordered in all: quantity × runs, or the lines.")
 
-    rate = _money(help_text="Price per 1000 when ordered.")
-    charge = _money()
-    refunded = _money(default=ZERO)
-    cost = _money(null=True, blank=True, help_text="What the provider charged us.")
+    rate = money_field(help_text="Price per 1000 when ordered.")
+    charge = money_field()
+    refunded = money_field(default=ZERO)
+    cost = money_field(null=True, blank=True, help_text="What the provider charged us.")
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)

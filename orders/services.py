@@ -175,7 +175,13 @@ def _placed(order: Order, external_id: str) -> str:
     if _settle(order, state=Order.State.PLACED, external_id=external_id, sending_since=None, reason="",
                needs_attention=False):
         _event(order, "placed", f"Placed with the provider as order {external_id}.")
-    return Order.State.PLACED
+        return Order.State.PLACED
+    # The answer came after the sweep parked the order and staff already decided (resent or refunded it):
+    # the provider has an order the panel no longer tracks. Never drop that silently.
+    notice_once(f"Order #{order.pk}: the provider placed it late as {external_id}"[:255],
+                "The answer arrived after the order was parked and decided on. Check it with the provider: it may "
+                "be delivered twice or delivered after its refund.")
+    return Order.State.FAILED
 
 
 @transaction.atomic

@@ -1,6 +1,10 @@
+from decimal import Decimal
+from unittest import mock
+
 import pytest
 
 from accounts.models import User
+from accounts.services import wallet_deposit
 
 
 @pytest.fixture
@@ -21,3 +25,18 @@ def carol(db):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def funded(alice):
+    """alice with 10.00 on her balance (a deposit in the ledger)."""
+    wallet_deposit(user=alice, amount=Decimal("10"))
+    alice.refresh_from_db()
+    return alice
+
+
+@pytest.fixture
+def no_broker():
+    """Tasks are not sent anywhere: tests drive order_send themselves and can assert on the dispatch."""
+    with mock.patch("orders.tasks.send_order.apply_async") as apply_async:
+        yield apply_async

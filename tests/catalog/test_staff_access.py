@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from panel.models import StaffNotice
 
-from .test_staff_fixtures import SECRET_KEY, make_provider, make_service
+from .staff_fixtures import SECRET_KEY, make_provider, make_service
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from catalog.models import Category
 from panel.models import StaffNotice
 
-from .test_staff_fixtures import make_provider, make_service
+from .staff_fixtures import make_provider, make_service
 
 pytestmark = pytest.mark.django_db
 

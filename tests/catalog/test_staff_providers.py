@@ -10,7 +10,7 @@ from django.utils import timezone
 from catalog.models import Provider, Service, SyncRun
 from panel.models import StaffNotice
 
-from .test_staff_fixtures import FAKE_URL, SECRET_KEY, make_provider, make_service
+from .staff_fixtures import FAKE_URL, SECRET_KEY, make_provider, make_service
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from catalog.models import Category, Service
 
-from .test_staff_fixtures import make_provider, make_service
+from .staff_fixtures import make_provider, make_service
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,7 @@
-from decimal import Decimal
-from unittest import mock
 
 import pytest
 import responses
 
-from accounts.services import wallet_deposit
 from tests.factories import FAKE_PROVIDER_URL, ServiceFactory
 
 
@@ -12,13 +9,6 @@ from tests.factories import FAKE_PROVIDER_URL, ServiceFactory
 def service(db):
     """Followers at 2.00 per 1000, 10 to 10000, from the fake provider's service 101."""
     return ServiceFactory(provider_service__external_id="101")
-
-
-@pytest.fixture
-def funded(alice):
-    wallet_deposit(user=alice, amount=Decimal("10"))
-    alice.refresh_from_db()
-    return alice
 
 
 @pytest.fixture
@@ -38,10 +28,3 @@ def provider_answers(provider_http):
         return provider_http
 
     return answer
-
-
-@pytest.fixture
-def no_broker():
-    """Tasks are not sent anywhere: tests drive order_send themselves."""
-    with mock.patch("orders.tasks.send_order.apply_async") as apply_async:
-        yield apply_async

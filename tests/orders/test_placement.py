@@ -202,3 +202,22 @@ def test_a_retried_request_id_returns_the_first_order_and_charges_once(funded, s
     assert again.pk == first.pk and other.pk != first.pk
     funded.refresh_from_db()
     assert funded.balance == Decimal("6.00000") and LedgerEntry.objects.filter(kind="charge").count() == 2
+
+
+def test_a_placed_answer_arriving_after_staff_decided_is_put_in_front_of_staff(funded, service, no_broker,
+                                                                              provider_answers, monkeypatch):
+    order = _queued(funded, service)
+    provider_answers('{"order": "LATE1"}')
+    from orders import services as order_services
+
+    def staff_refund_meanwhile(order_id):  # the sweep parked it and staff refunded it while `add` was in flight
+        claimed = real_claim(order_id)
+        Order.objects.filter(pk=order_id).update(state="canceled", status="Canceled")
+        return claimed
+
+    real_claim = order_services._claim
+    monkeypatch.setattr(order_services, "_claim", staff_refund_meanwhile)
+    assert order_send(order.pk) == "failed"
+    order.refresh_from_db()
+    assert (order.state, order.external_id) == ("canceled", "")
+    assert StaffNotice.objects.filter(subject__contains="placed it late as LATE1").exists()

@@ -1,7 +1,6 @@
 """Fixtures for /api/v2: a funded customer with a key, a service on sale, and a `call` that posts a form."""
 
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -11,13 +10,6 @@ from tests.factories import ServiceFactory
 
 API_PATH = "/api/v2"
 LINK = "https://instagram.com/p/abc"
-
-
-@pytest.fixture
-def no_broker():
-    """Tasks are not sent anywhere (as in tests/orders): tests drive order_send themselves."""
-    with mock.patch("orders.tasks.send_order.apply_async") as apply_async:
-        yield apply_async
 
 
 @pytest.fixture(autouse=True)
@@ -32,13 +24,6 @@ def _fresh_rate_counters():
 def service(db):
     """Followers at 2.00 per 1000, 10 to 10000, refill and cancel offered."""
     return ServiceFactory(provider_service__external_id="101", refill=True, cancel=True)
-
-
-@pytest.fixture
-def funded(alice):
-    wallet_deposit(user=alice, amount=Decimal("10"))
-    alice.refresh_from_db()
-    return alice
 
 
 @pytest.fixture
