@@ -24,7 +24,7 @@ def listing(n, bump=0):
 def main(n: int) -> None:
     state = {"items": listing(n)}
     with django_test_database() as connection, stub_provider(lambda fields: state["items"]) as url:
-        from django.test.utils import CaptureQueriesContext
+        from _setup import QueryCounter
 
         from catalog.models import Provider, Service
         from catalog.sync import sync_catalog
@@ -32,12 +32,12 @@ def main(n: int) -> None:
         provider = Provider.objects.create(name="Stub", api_url=url, api_key="bench-key")
 
         def timed(label):
-            with CaptureQueriesContext(connection) as ctx:
+            with QueryCounter(connection) as ctx:
                 started = time.perf_counter()
                 run = sync_catalog(provider)
                 seconds = time.perf_counter() - started
             assert run.ok, run.error
-            print(f"{label:34} {seconds:7.3f} s  {len(ctx.captured_queries):5d} queries  "
+            print(f"{label:34} {seconds:7.3f} s  {ctx.count:5d} queries  "
                   f"(new {run.new}, changed {run.changed}, gone {run.gone})")
 
         print(f"catalog sync, {n} services, {connection.vendor}")

@@ -55,7 +55,7 @@ def make_orders(n):
 
 def main(n: int) -> None:
     with django_test_database() as connection, stub_provider(stub_answer) as url:
-        from django.test.utils import CaptureQueriesContext
+        from _setup import QueryCounter
 
         from catalog.models import Provider
         from orders import polling
@@ -67,13 +67,13 @@ def main(n: int) -> None:
             cursor.execute("ANALYZE")
         # Every order is active and Pending: in the first cycle all of them change (a tenth complete, the rest
         # go In progress); the second cycle is the steady state, where the 90% still running have not moved.
-        with CaptureQueriesContext(connection) as ctx:
+        with QueryCounter(connection) as ctx:
             started = time.perf_counter()
             report = polling.run_cycle()
             cycle = time.perf_counter() - started
         assert report.polled == n, report
         done = Order.objects.filter(status="Completed").count()
-        with CaptureQueriesContext(connection) as steady_ctx:
+        with QueryCounter(connection) as steady_ctx:
             started = time.perf_counter()
             steady = polling.run_cycle()
             steady_cycle = time.perf_counter() - started
@@ -92,7 +92,7 @@ def main(n: int) -> None:
 
         print(f"poll cycle, {n} active orders, {connection.vendor}")
         print(f"status calls made          {report.calls:8d}   (ceil(N/100) = {math.ceil(n / 100)})")
-        print(f"SQL queries in the cycle   {len(ctx.captured_queries):8d}")
+        print(f"SQL queries in the cycle   {ctx.count:8d}")
         print(f"orders changed / refunded  {report.changed:8d} / {report.refunded}   (completed now: {done})")
         print(f"cycle, every order changes {cycle:8.3f} s   ({cycle / bare:.2f}x the bare calls, "
               f"{naive / cycle:.1f}x faster than naive)")
@@ -100,7 +100,7 @@ def main(n: int) -> None:
         print(f"naive loop, one per order  {naive:8.3f} s   (timed on {NAIVE_SAMPLE} orders, scaled to {n})")
         bare_steady = bare * steady.calls / report.calls
         print(f"steady cycle, {steady.polled} polled, {steady.changed} changed: {steady.calls} calls, "
-              f"{len(steady_ctx.captured_queries)} queries, {steady_cycle:.3f} s "
+              f"{steady_ctx.count} queries, {steady_cycle:.3f} s "
               f"({steady_cycle / bare_steady:.2f}x the bare calls for as many IDs)")
 
 

@@ -2,26 +2,53 @@
 
 Works the same on SQLite and PostgreSQL, and across processes: two pollers handed the same IDs split them,
 and no row is worked on twice while its lease lasts. A crashed poller's lease simply runs out.
+
+The claim's conditions must be on the claimed table itself. A condition through a join would make Django
+write `WHERE id IN (SELECT ...)`, and PostgreSQL does not re-check such a subquery against a row another
+claimer has just changed: both would win it. So `claim` refuses a queryset that joins.
 """
 
 import uuid
 from datetime import timedelta
 
+from django.db import connections
 from django.db.models import Q, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 
 def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = (), related=()) -> tuple[str, list]:
     """Stamp a fresh token on the unleased rows of `queryset`; return the token and the rows won.
 
-    With `fields`, the rows come back as tuples of (pk, *fields) rather than model instances.
+    With `fields`, the rows come back as tuples of (pk, *fields), in primary-key order, rather than model
+    instances; where the database can (PostgreSQL, SQLite 3.35+), one `UPDATE ... RETURNING` does it all.
     """
     token = uuid.uuid4().hex
     now = timezone.now()
-    free = Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=now)
-    queryset.filter(free).update(poll_token=token, poll_claim_until=now + timedelta(seconds=seconds))
-    won = queryset.filter(poll_token=token).select_related(*related).order_by("pk")
+    free = queryset.filter(Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=now))
+    if free.query.count_active_tables() > 1:
+        raise ValueError("a claim's conditions must be on the claimed table (see orders.claims)")
+    values = {"poll_token": token, "poll_claim_until": now + timedelta(seconds=seconds)}
+    connection = connections[queryset.db]
+    if fields and not related and connection.features.can_return_columns_from_insert:
+        return token, sorted(_update_returning(free, values, ("pk", *fields)))
+    free.update(**values)
+    won = queryset.model.objects.filter(poll_token=token).select_related(*related).order_by("pk")
     return token, list(won.values_list("pk", *fields) if fields else won)
+
+
+def _update_returning(queryset: QuerySet, values: dict, fields: tuple[str, ...]) -> list[tuple]:
+    """`queryset.update(**values)`, answering the updated rows' `fields` as raw database values."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    connection = connections[queryset.db]
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    meta = queryset.model._meta
+    columns = ", ".join(connection.ops.quote_name((meta.pk if name == "pk" else meta.get_field(name)).column)
+                        for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        return cursor.fetchall()
 
 
 def release(model, token: str, pks) -> None:

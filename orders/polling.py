@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import ClassVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from accounts.money import ZERO, money_str, to_money
 from accounts.services import wallet_refund_order
 from catalog import health
 from catalog.models import Provider
-from panel.bulk import bulk_update_rows
+from panel.bulk import bulk_insert_rows, bulk_update_rows
 
 from . import claims
 from .models import Order, OrderEvent, Refill
@@ -45,9 +46,6 @@ REFILL_STATUS_MAP = {
     smmapi.RefillStatus.REJECTED: Refill.Status.REJECTED,
 }
 RELEASE_FIELDS = ["last_polled_at", "poll_token", "poll_claim_until"]
-# What an answer may change on an order; written only for the orders it did change.
-ORDER_POLL_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention",
-                     "updated_at"]
 
 
 @dataclass
@@ -178,12 +176,9 @@ def _provider_answered(provider: Provider) -> None:
 
 @dataclass(slots=True)
 class _PolledOrder:
-    """The columns polling reads and writes of one order."""
+    """The columns polling reads and writes of one order: a plain object, not a model instance (a hundred of
+    those, with Django's conversions, cost more than the whole status call)."""
 
-    FIELDS: ClassVar[tuple[str, ...]] = (
-        "id", "user_id", "external_id", "units", "charge", "status", "start_count", "remains", "cost", "refunded",
-        "poll_errors", "needs_attention", "updated_at",
-    )
     id: int
     user_id: int
     external_id: str
@@ -196,70 +191,112 @@ class _PolledOrder:
     refunded: Decimal
     poll_errors: int
     needs_attention: bool
-    updated_at: datetime
     # Written, never read: a changed row is released in the same UPDATE that writes its changes.
+    updated_at: datetime | None = None
     last_polled_at: datetime | None = None
     poll_token: str = ""
     poll_claim_until: datetime | None = None
+
+    READ: ClassVar[tuple[str, ...]] = ("id", "user_id", "external_id", "units", "charge", "status", "start_count",
+                                       "remains", "cost", "refunded", "poll_errors", "needs_attention")
+    MONEY: ClassVar[tuple[int, ...]] = (4, 8, 9)  # positions of charge, cost and refunded in READ
 
     @property
     def pk(self) -> int:
         return self.id
 
+    @classmethod
+    def from_row(cls, row) -> "_PolledOrder":
+        row = list(row)
+        for i in cls.MONEY:  # SQLite answers a number, PostgreSQL a Decimal
+            if row[i] is not None and type(row[i]) is not Decimal:
+                row[i] = to_money(Decimal(str(row[i])))
+        return cls(*row)
+
+
+# What an answer may change on an order; written, with the release, only for the orders it did change.
+_POLL_STATE = attrgetter("status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention")
+ORDER_POLL_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention",
+                     "updated_at"]
+
+
+def _held_orders(order_ids: list[int], token: str) -> list[_PolledOrder]:
+    """The rows of `order_ids` this poller still holds and that are not final, locked in primary-key order
+    (two pollers can wait for each other, never deadlock). One plain statement, read without the ORM."""
+    connection = connections[router.db_for_write(Order)]
+    qn = connection.ops.quote_name
+    meta = Order._meta
+    columns = ", ".join(qn(meta.get_field(name).column) for name in _PolledOrder.READ)
+    finals = list(Order.FINAL_STATUSES)
+    sql = (f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} IN "
+           f"({', '.join(['%s'] * len(order_ids))}) AND {qn('poll_token')} = %s AND {qn('status')} NOT IN "
+           f"({', '.join(['%s'] * len(finals))}) ORDER BY {qn(meta.pk.column)}")
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*order_ids, token, *finals])
+        return [_PolledOrder.from_row(row) for row in cursor.fetchall()]
+
 
 @transaction.atomic
 def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answers: dict, report: Report) -> None:
     now = timezone.now()
-    # Re-read under lock: only the rows this poller still holds, never one already final.
-    held = Order.objects.filter(pk__in=order_ids, poll_token=token)
-    # Rows locked in primary-key order and balances in user order: two pollers can wait, never deadlock.
-    # Plain tuples, not model instances: a hundred of those cost more than the whole status call.
-    orders = [_PolledOrder(*row) for row in held.select_for_update().exclude(status__in=Order.FINAL_STATUSES)
-              .order_by("pk").values_list(*_PolledOrder.FIELDS)]
+    orders = _held_orders(order_ids, token)  # re-read under lock: a staff action may have come in meanwhile
     events, refunds, changed = [], [], []
     for order in orders:
-        before = [getattr(order, name) for name in ORDER_POLL_FIELDS]
-        answer = answers.get(order.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
+        before = _POLL_STATE(order)
+        answer = answers.get(order.external_id, _MISSING)
         if isinstance(answer, smmapi.ItemError):
             _item_error(order, answer.message, events, report)
         else:
             order.poll_errors = 0
             _apply_one(provider, order, answer, events, refunds, report)
-        if [getattr(order, name) for name in ORDER_POLL_FIELDS] != before:
+        if _POLL_STATE(order) != before:
             order.updated_at = order.last_polled_at = now
             changed.append(order)
     report.polled += len(orders)
     bulk_update_rows(changed, [*ORDER_POLL_FIELDS, *RELEASE_FIELDS], model=Order)
-    OrderEvent.objects.bulk_create(events)
+    bulk_insert_rows(OrderEvent, ["order_id", "kind", "message", "staff_only", "created_at"],
+                     [(*event, now) for event in events])
     for order, amount, note in sorted(refunds, key=lambda refund: (refund[0].user_id, refund[0].pk)):
         wallet_refund_order(order=Order(pk=order.pk, user_id=order.user_id), amount=amount, note=note)
         report.refunded += 1
     # The rest this poller held, unchanged (or found final meanwhile): polled now, and let go.
-    held.exclude(pk__in=[order.pk for order in changed]).update(last_polled_at=now, poll_token="",
-                                                                 poll_claim_until=None)
+    unchanged = set(order_ids).difference(order.pk for order in changed)
+    if unchanged:
+        Order.objects.filter(pk__in=unchanged, poll_token=token).update(last_polled_at=now, poll_token="",
+                                                                          poll_claim_until=None)
 
 
-def _item_error(order: Order, message: str, events: list, report: Report) -> None:
+_MISSING = smmapi.ItemError(smmapi.MISSING_FROM_ANSWER)
+
+
+def _event(order_id: int, kind: str, message: str, *, staff_only: bool = False) -> tuple:
+    """A timeline line, as the row bulk_insert_rows writes (the time is added there)."""
+    return (order_id, kind, message, staff_only)
+
+
+def _item_error(order: _PolledOrder, message: str, events: list, report: Report) -> None:
     """A per-item error touches only its order; repeated, it puts the order in front of staff."""
     report.item_errors += 1
     order.poll_errors += 1
     if order.poll_errors >= settings.POLL_ERROR_LIMIT and not order.needs_attention:
         order.needs_attention = True
-        events.append(OrderEvent(order_id=order.pk, kind="poll_error", staff_only=True,
-                                 message=f"The provider answered “{message}” {order.poll_errors} times in a row."))
+        events.append(_event(order.pk, "poll_error", f"The provider answered “{message}” {order.poll_errors} "
+                                                     "times in a row.", staff_only=True))
         notice_once(f"Order #{order.pk}: the provider keeps answering “{message}”"[:255],
                     "It stays as it is until someone checks it with the provider.")
 
 
-def _apply_one(provider: Provider, order: Order, info: smmapi.OrderStatusInfo, events: list, refunds: list,
+def _apply_one(provider: Provider, order: _PolledOrder, info: smmapi.OrderStatusInfo, events: list, refunds: list,
                report: Report) -> None:
     before = (order.status, order.start_count, order.remains)
     status = STATUS_MAP.get(info.status)
     if status is None:  # Error or a spelling nobody knows: keep the status, tell staff once
         if not order.needs_attention:
             order.needs_attention = True
-            events.append(OrderEvent(order_id=order.pk, kind="provider_status", staff_only=True,
-                                     message=f"The provider reports the status “{info.status_raw}”."))
+            events.append(_event(order.pk, "provider_status", f"The provider reports the status “{info.status_raw}”.",
+                                 staff_only=True))
         return
     if info.start_count is not None:
         order.start_count = info.start_count
@@ -272,7 +309,7 @@ def _apply_one(provider: Provider, order: Order, info: smmapi.OrderStatusInfo, e
         return
     report.changed += 1
     if status != before[0]:
-        events.append(OrderEvent(order_id=order.pk, kind="status", message=_status_message(order, before[0])))
+        events.append(_event(order.pk, "status", _status_message(order, before[0])))
     if status in (Order.Status.CANCELED, Order.Status.PARTIAL):
         _plan_refund(order, events, refunds)
 
@@ -283,18 +320,18 @@ def _status_message(order: Order, previous: str) -> str:
     return f"{previous} → {order.status}."
 
 
-def _plan_refund(order: Order, events: list, refunds: list) -> None:
+def _plan_refund(order: _PolledOrder, events: list, refunds: list) -> None:
     amount = refund_due(order)
     if amount is None:
         order.needs_attention = True
-        events.append(OrderEvent(order_id=order.pk, kind="refund", staff_only=True,
-                                 message="Partial without a usable remains: refund left to staff."))
+        events.append(_event(order.pk, "refund", "Partial without a usable remains: refund left to staff.",
+                             staff_only=True))
         return
     if amount <= ZERO:
         return
     order.refunded = order.refunded + amount
     refunds.append((order, amount, f"Order #{order.pk} {order.status.lower()}"))
-    events.append(OrderEvent(order_id=order.pk, kind="refund", message=f"Refunded {money_str(amount)} to the balance."))
+    events.append(_event(order.pk, "refund", f"Refunded {money_str(amount)} to the balance."))
 
 
 def refund_due(order: Order):
@@ -328,14 +365,17 @@ def _batches(queryset, size=None):
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
-def _in_claimed_batches(wanted, report: Report, *, call, apply, related=()) -> int:
+def _in_claimed_batches(wanted, report: Report, *, call, apply, still=None, related=()) -> int:
     """Claim the `wanted` rows batch by batch, make one provider call per batch and apply its answers.
 
-    A failed call lets its batch go and is raised: the caller backs the provider off. Returns rows done.
+    `still` is what a row must still be to be claimed, on its own table (default: `wanted`); `wanted` may
+    go through joins to pick the rows. A failed call lets its batch go and is raised: the caller backs the
+    provider off. Returns rows done.
     """
     done = 0
+    still = wanted if still is None else still
     for batch in _batches(wanted):
-        token, rows = claims.claim(wanted.filter(pk__in=batch), seconds=_lease_seconds(), related=related)
+        token, rows = claims.claim(still.filter(pk__in=batch), seconds=_lease_seconds(), related=related)
         if not rows:
             continue
         report.calls += 1
@@ -358,19 +398,19 @@ def _send_cancels(provider: Provider, report: Report) -> None:
 
 
 def _send_refills(provider: Provider, report: Report) -> None:
-    wanted = Refill.objects.filter(order__provider=provider, status=Refill.Status.QUEUED)
+    queued = Refill.objects.filter(status=Refill.Status.QUEUED)
     client = provider.client()
     report.refills_sent += _in_claimed_batches(
-        wanted, report, call=lambda refills: client.refills([r.order.external_id for r in refills]),
+        queued.filter(order__provider=provider), report, still=queued,
+        call=lambda refills: client.refills([r.order.external_id for r in refills]),
         apply=_apply_refills_sent, related=("order",))
 
 
 def _poll_refills(provider: Provider, report: Report) -> None:
-    wanted = Refill.objects.filter(order__provider=provider, status__in=[Refill.Status.PENDING,
-                                                                          Refill.Status.IN_PROGRESS]).exclude(external_id="")
+    open_ = Refill.objects.filter(status__in=[Refill.Status.PENDING, Refill.Status.IN_PROGRESS]).exclude(external_id="")
     client = provider.client()
     report.refills_polled += _in_claimed_batches(
-        wanted, report, call=lambda refills: client.refill_statuses([r.external_id for r in refills]),
+        open_.filter(order__provider=provider), report, still=open_, call=lambda refills: client.refill_statuses([r.external_id for r in refills]),
         apply=_apply_refill_statuses)
 
 

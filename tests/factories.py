@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"customer{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "pass-123-word")
+    password = factory.django.Password("pass-123-word")
 
 
 class ProviderFactory(factory.django.DjangoModelFactory):
@@ -69,3 +69,22 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     refill = factory.LazyAttribute(lambda s: s.provider_service.refill)
     cancel = factory.LazyAttribute(lambda s: s.provider_service.cancel)
     dripfeed = factory.LazyAttribute(lambda s: s.provider_service.dripfeed)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A placed order of 1000 units (charge 2.00), as the provider accepted it."""
+
+    class Meta:
+        model = "orders.Order"
+
+    user = factory.SubFactory(UserFactory)
+    service = factory.SubFactory(ServiceFactory)
+    provider_service = factory.LazyAttribute(lambda o: o.service.provider_service)
+    provider = factory.LazyAttribute(lambda o: o.service.provider_service.provider)
+    link = "https://x.com/a"
+    quantity = 1000
+    units = 1000
+    rate = Decimal("2.00000")
+    charge = Decimal("2.00000")
+    state = "placed"
+    external_id = factory.Sequence(lambda n: f"E{n}")

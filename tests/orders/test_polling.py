@@ -246,3 +246,12 @@ def test_poll_orders_prints_what_it_did(fake, placed, capsys):
     call_command("poll_orders")
     out = capsys.readouterr().out
     assert "1 orders polled" in out and "1 changed" in out
+
+
+def test_a_claim_refuses_conditions_through_a_join(placed):
+    """PostgreSQL would not re-check a joined condition against a row another claimer just took."""
+    from orders import claims
+    from orders.models import Refill
+    order = placed()
+    with pytest.raises(ValueError, match="claimed table"):
+        claims.claim(Refill.objects.filter(order__provider_id=order.provider_id), seconds=60)

@@ -5,7 +5,9 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Provider
-from panel.bulk import bulk_update_rows
+from orders.models import OrderEvent
+from panel.bulk import bulk_insert_rows, bulk_update_rows
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +33,23 @@ def test_bulk_update_rows_writes_each_rows_own_values_of_every_type():
 
 def test_bulk_update_rows_of_nothing_is_a_no_op():
     assert bulk_update_rows([], ["balance"]) == 0
+
+
+def test_bulk_insert_rows_writes_plain_tuples_with_every_type_prepared():
+    order = OrderFactory()
+    when = timezone.now() - timedelta(hours=3)
+    bulk_insert_rows(OrderEvent, ["order_id", "kind", "message", "staff_only", "created_at"],
+                     [(order.pk, "status", "Pending → In progress.", False, when),
+                      (order.pk, "refund", "<b>not markup</b>", True, when + timedelta(minutes=1))])
+    events = list(OrderEvent.objects.filter(order=order).order_by("id").values_list(
+        "kind", "message", "staff_only", "created_at"))
+    assert events == [("status", "Pending → In progress.", False, when),
+                      ("refund", "<b>not markup</b>", True, when + timedelta(minutes=1))]
+
+
+def test_bulk_insert_rows_refuses_a_row_of_the_wrong_length_and_an_unknown_column():
+    with pytest.raises(ValueError):
+        bulk_insert_rows(OrderEvent, ["order_id", "kind"], [(1,)])
+    with pytest.raises(ValueError, match="no column"):
+        bulk_insert_rows(OrderEvent, ["order", "kind"], [(1, "status")])
+    assert not OrderEvent.objects.exists()
