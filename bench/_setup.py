@@ -1,6 +1,7 @@
 """Shared set-up for the benchmarks: Django on a throw-away test database, and a stub provider over HTTP."""
 
 import json
+import multiprocessing
 import os
 import sys
 import threading
@@ -57,10 +58,7 @@ class QueryCounter:
         return self._wrapper.__exit__(*exc)
 
 
-@contextmanager
-def stub_provider(answer):
-    """An API v2 provider on 127.0.0.1: `answer(fields: dict) -> JSON-able` answers every request."""
-
+def _stub_server(answer):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body go out without waiting for a delayed ACK
@@ -80,6 +78,35 @@ def stub_provider(answer):
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    return server
+
+
+def _serve_in_child(answer, port_pipe):
+    server = _stub_server(answer)
+    port_pipe.send(server.server_address[1])
+    server.serve_forever()
+
+
+@contextmanager
+def stub_provider(answer, *, own_process: bool = False):
+    """An API v2 provider on 127.0.0.1: `answer(fields: dict) -> JSON-able` answers every request.
+
+    With `own_process`, the provider runs in a forked process, as a real provider runs on another machine:
+    its work then does not compete with the code being measured for this process's interpreter lock. Fork
+    it before Django opens a database connection (it is given none, and must not share the parent's).
+    """
+    if own_process:
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_serve_in_child, args=(answer, send), daemon=True)
+        child.start()
+        try:
+            yield f"http://127.0.0.1:{receive.recv()}/api/v2"
+        finally:
+            child.terminate()
+            child.join()
+        return
+    server = _stub_server(answer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -54,7 +54,8 @@ def make_orders(n):
 
 
 def main(n: int) -> None:
-    with django_test_database() as connection, stub_provider(stub_answer) as url:
+    # The provider first: its process is forked before Django connects to the database.
+    with stub_provider(stub_answer, own_process=True) as url, django_test_database() as connection:
         from _setup import QueryCounter
 
         from catalog.models import Provider

@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from django.db import connections
 from django.db.models import Q, QuerySet
-from django.db.models.sql import UpdateQuery
 from django.utils import timezone
+
+from panel.bulk import update_returning
 
 
 def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = (), related=()) -> tuple[str, list]:
@@ -31,26 +32,12 @@ def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = (), r
     values = {"poll_token": token, "poll_claim_until": now + timedelta(seconds=seconds)}
     connection = connections[queryset.db]
     if fields and not related and connection.features.can_return_columns_from_insert:
-        return token, sorted(_update_returning(free, values, ("pk", *fields)))
+        return token, sorted(update_returning(free, values, ("pk", *fields)))
     free.update(**values)
     won = queryset.model.objects.filter(poll_token=token).select_related(*related).order_by("pk")
     return token, list(won.values_list("pk", *fields) if fields else won)
 
 
-def _update_returning(queryset: QuerySet, values: dict, fields: tuple[str, ...]) -> list[tuple]:
-    """`queryset.update(**values)`, answering the updated rows' `fields` as raw database values."""
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    connection = connections[queryset.db]
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    meta = queryset.model._meta
-    columns = ", ".join(connection.ops.quote_name((meta.pk if name == "pk" else meta.get_field(name)).column)
-                        for name in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {columns}", params)
-        return cursor.fetchall()
-
-
 def release(model, token: str, pks) -> None:
     """Let go of the rows (by primary key) that still carry this token."""
-    model.objects.filter(pk__in=list(pks), poll_token=token).update(poll_token="", poll_claim_until=None)
+    model.objects.filter(pk__any=list(pks), poll_token=token).update(poll_token="", poll_claim_until=None)

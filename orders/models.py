@@ -32,10 +32,14 @@ class Order(models.Model):
 
     FINAL_STATUSES = (Status.COMPLETED, Status.PARTIAL, Status.CANCELED)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # Every index is written again whenever an order's status changes, so there are no spare ones: the user's
+    # and the provider's orders are found through the composite indexes below, which start with them.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders",
+                             db_index=False)
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
     # What the order was placed against, kept even if staff later re-point the service.
-    provider = models.ForeignKey("catalog.Provider", on_delete=models.PROTECT, related_name="orders")
+    provider = models.ForeignKey("catalog.Provider", on_delete=models.PROTECT, related_name="orders",
+                                 db_index=False)
     provider_service = models.ForeignKey("catalog.ProviderService", on_delete=models.PROTECT, related_name="orders")
 
     link = models.CharField(max_length=2000)
@@ -53,7 +57,7 @@ class Order(models.Model):
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    external_id = models.CharField(max_length=100, blank=True)  # indexed below, for equality only
     start_count = models.BigIntegerField(null=True, blank=True)
     remains = models.BigIntegerField(null=True, blank=True)
     reason = models.TextField(blank=True, help_text="Why it was rejected or parked, shown to the customer.")
@@ -75,7 +79,7 @@ class Order(models.Model):
 
     # An API client's own ID for the request that placed it: a retried `add` returns this order again.
     request_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL: no ID, unique when set
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -87,6 +91,7 @@ class Order(models.Model):
             # Not last_polled_at: polling rewrites it on every order each cycle, and an UPDATE that changes no
             # indexed column can be a HOT update on PostgreSQL (no index writes at all).
             models.Index(fields=["provider", "state"], name="order_polling"),
+            models.Index(fields=["external_id"], name="order_external_id"),  # staff search by the provider's ID
         ]
         constraints = [
             models.UniqueConstraint(fields=["user", "request_id"], condition=Q(request_id__isnull=False),

@@ -7,6 +7,7 @@ working one order twice; the refund's unique constraint is the last guard.
 """
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from operator import attrgetter
 from typing import ClassVar
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from accounts.money import ZERO, money_str, to_money
 from accounts.services import wallet_refund_order
 from catalog import health
 from catalog.models import Provider
-from panel.bulk import bulk_insert_rows, bulk_update_rows
+from panel.bulk import bulk_insert_rows, bulk_update_rows, update_returning
 
 from . import claims
 from .models import Order, OrderEvent, Refill
@@ -45,7 +46,6 @@ REFILL_STATUS_MAP = {
     smmapi.RefillStatus.COMPLETED: Refill.Status.COMPLETED,
     smmapi.RefillStatus.REJECTED: Refill.Status.REJECTED,
 }
-RELEASE_FIELDS = ["last_polled_at", "poll_token", "poll_claim_until"]
 
 
 @dataclass
@@ -107,46 +107,101 @@ def plan_order_batches(provider: Provider) -> list[list[int]]:
 
 
 def run_cycle() -> Report:
-    """One full cycle in this process: cancels and refills to send and poll, then order statuses."""
+    """One full cycle in this process: cancels and refills to send and poll, then order statuses.
+
+    A provider's status calls are pipelined: while one batch's answers are written to the database, the
+    next batch's call is already on the wire (one call in flight at a time, as without the pipeline). A
+    failed call stops the provider's cycle: it is backed off, and the next cycle tries again.
+    """
     report = Report()
     for provider in providers_due():
         report.add(poll_provider_extras(provider.pk))
+        provider.refresh_from_db(fields=["poll_failures", "poll_backoff_until"])
+        if _backed_off(provider):
+            continue
         client = provider.client()  # pooled connections shared by all of this provider's batches
-        for batch in plan_order_batches(provider):
-            report.add(_guarded_batch(provider, batch, client))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{provider.pk}") as wire:
+            in_flight = None
+            for batch in plan_order_batches(provider):
+                claimed = _guarded(provider, report, _claim_batch, batch)
+                if claimed:
+                    claimed.answers = wire.submit(claimed.fetch, client)
+                if in_flight:
+                    _guarded(provider, report, _finish_batch, provider, in_flight, report)
+                in_flight = claimed
+                if _backed_off(provider):
+                    break
+            if in_flight:
+                _guarded(provider, report, _finish_batch, provider, in_flight, report)
     return report
 
 
-def _guarded_batch(provider: Provider, batch: list[int], client) -> Report:
+def _guarded(provider: Provider, report: Report, step, *args):
     try:
-        return poll_order_batch(provider.pk, batch, provider=provider, client=client)
-    except Exception as exc:  # one batch's database trouble must not stop the cycle; the next one retries it
+        return step(*args)
+    except Exception as exc:  # one batch's database trouble must not stop the cycle; its lease runs out
         log.exception("polling a batch of %s failed", provider.name)
-        return Report(errors=[f"{provider.name}: batch failed: {exc.__class__.__name__}"])
+        report.errors.append(f"{provider.name}: batch failed: {exc.__class__.__name__}")
+        return None
+
+
+def _backed_off(provider: Provider) -> bool:
+    return provider.poll_backoff_until is not None and provider.poll_backoff_until > timezone.now()
 
 
 # --- Order statuses -------------------------------------------------------------------------------------
 
-def poll_order_batch(provider_id: int, order_ids: list[int], *, provider: Provider | None = None,
-                     client: smmapi.Client | None = None) -> Report:
-    """One `status` call for up to 100 orders of one provider, and one transaction to apply the answers."""
-    report = Report()
+@dataclass
+class _ClaimedBatch:
+    token: str
+    held: list[tuple[int, str]]  # (pk, external_id)
+    answers: Future | None = None
+
+    def fetch(self, client: smmapi.Client) -> dict:
+        """The `status` call; runs on the pipeline's thread, so it must not touch the database."""
+        return client.statuses([external_id for _, external_id in self.held])
+
+
+def _claim_batch(order_ids: list[int]) -> _ClaimedBatch | None:
     # By primary key only, so the database looks the hundred rows up by their IDs (the planned batch is
     # already this provider's) rather than walking the provider's whole index.
-    batch = Order.objects.filter(pk__in=order_ids, state=Order.State.PLACED).exclude(status__in=Order.FINAL_STATUSES)
+    batch = Order.objects.filter(pk__any=order_ids, state=Order.State.PLACED).exclude(status__in=Order.FINAL_STATUSES)
     token, held = claims.claim(batch, seconds=_lease_seconds(), fields=("external_id",))
-    if not held:
-        return report
-    provider = provider or Provider.objects.get(pk=provider_id)
+    return _ClaimedBatch(token, held) if held else None
+
+
+def _finish_batch(provider: Provider, claimed: _ClaimedBatch, report: Report) -> None:
+    """Apply the answers of a claimed batch's call; or, if it failed, let the batch go and back off."""
+    order_ids = [pk for pk, _ in claimed.held]
     report.calls += 1
     try:
-        answers = (client or provider.client()).statuses([external_id for _, external_id in held])
+        answers = claimed.answers.result()
     except smmapi.SmmApiError as exc:
-        claims.release(Order, token, [pk for pk, _ in held])
-        _provider_failed(provider, exc, report)
-        return report
+        claims.release(Order, claimed.token, order_ids)
+        if not _backed_off(provider):  # else an earlier call failed while this one was on the wire
+            _provider_failed(provider, exc, report)
+        return
     _provider_answered(provider)
-    _apply_statuses(provider, token, [pk for pk, _ in held], answers, report)
+    _apply_statuses(provider, claimed.token, order_ids, answers, report)
+
+
+def poll_order_batch(provider_id: int, order_ids: list[int]) -> Report:
+    """One `status` call for up to 100 orders of one provider, and one transaction to apply the answers.
+
+    The unit of work of a fanned-out cycle: a provider backed off since the cycle was planned is not called.
+    """
+    report = Report()
+    provider = Provider.objects.get(pk=provider_id)
+    if _backed_off(provider):
+        return report
+    claimed = _claim_batch(order_ids)
+    if claimed:
+        claimed.answers = Future()
+        try:
+            claimed.answers.set_result(claimed.fetch(provider.client()))
+        except smmapi.SmmApiError as exc:
+            claimed.answers.set_exception(exc)
+        _finish_batch(provider, claimed, report)
     return report
 
 
@@ -157,8 +212,9 @@ def _provider_failed(provider: Provider, exc: Exception, report: Report) -> None
     health.record_failure(provider, exc)
     failures = provider.poll_failures + 1
     delay = min(settings.POLL_BACKOFF_SECONDS * 2 ** (failures - 1), settings.POLL_BACKOFF_MAX_SECONDS)
-    Provider.objects.filter(pk=provider.pk).update(
-        poll_failures=F("poll_failures") + 1, poll_backoff_until=timezone.now() + timedelta(seconds=delay))
+    until = timezone.now() + timedelta(seconds=delay)
+    Provider.objects.filter(pk=provider.pk).update(poll_failures=F("poll_failures") + 1, poll_backoff_until=until)
+    provider.poll_failures, provider.poll_backoff_until = failures, until
 
 
 HEALTH_WRITE_EVERY = timedelta(seconds=30)
@@ -191,15 +247,12 @@ class _PolledOrder:
     refunded: Decimal
     poll_errors: int
     needs_attention: bool
-    # Written, never read: a changed row is released in the same UPDATE that writes its changes.
-    updated_at: datetime | None = None
-    last_polled_at: datetime | None = None
-    poll_token: str = ""
-    poll_claim_until: datetime | None = None
+    updated_at: datetime | None = None  # written, never read
 
     READ: ClassVar[tuple[str, ...]] = ("id", "user_id", "external_id", "units", "charge", "status", "start_count",
                                        "remains", "cost", "refunded", "poll_errors", "needs_attention")
     MONEY: ClassVar[tuple[int, ...]] = (4, 8, 9)  # positions of charge, cost and refunded in READ
+    STATUS: ClassVar[int] = 5
 
     @property
     def pk(self) -> int:
@@ -214,34 +267,31 @@ class _PolledOrder:
         return cls(*row)
 
 
-# What an answer may change on an order; written, with the release, only for the orders it did change.
+# What an answer may change on an order; written only for the orders it did change.
 _POLL_STATE = attrgetter("status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention")
 ORDER_POLL_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention",
                      "updated_at"]
 
 
-def _held_orders(order_ids: list[int], token: str) -> list[_PolledOrder]:
-    """The rows of `order_ids` this poller still holds and that are not final, locked in primary-key order
-    (two pollers can wait for each other, never deadlock). One plain statement, read without the ORM."""
-    connection = connections[router.db_for_write(Order)]
-    qn = connection.ops.quote_name
-    meta = Order._meta
-    columns = ", ".join(qn(meta.get_field(name).column) for name in _PolledOrder.READ)
-    finals = list(Order.FINAL_STATUSES)
-    sql = (f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} IN "
-           f"({', '.join(['%s'] * len(order_ids))}) AND {qn('poll_token')} = %s AND {qn('status')} NOT IN "
-           f"({', '.join(['%s'] * len(finals))}) ORDER BY {qn(meta.pk.column)}")
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*order_ids, token, *finals])
-        return [_PolledOrder.from_row(row) for row in cursor.fetchall()]
+def _take_back(order_ids: list[int], token: str, now: datetime) -> list[_PolledOrder]:
+    """Let go of the rows this poller still holds, stamped as polled now, and read them: one statement.
+
+    The UPDATE also locks the rows until the transaction ends, so nothing else changes them before the
+    answers are written, and a second poller holding the same rows (if a lease ever ran out) waits here,
+    then finds them no longer its own. Rows found final meanwhile are let go, not worked on.
+    """
+    mine = Order.objects.filter(pk__any=order_ids, poll_token=token)
+    rows = update_returning(mine, {"last_polled_at": now, "poll_token": "", "poll_claim_until": None},
+                            _PolledOrder.READ)
+    finals = Order.FINAL_STATUSES
+    return sorted((_PolledOrder.from_row(row) for row in rows if row[_PolledOrder.STATUS] not in finals),
+                  key=attrgetter("id"))
 
 
 @transaction.atomic
 def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answers: dict, report: Report) -> None:
     now = timezone.now()
-    orders = _held_orders(order_ids, token)  # re-read under lock: a staff action may have come in meanwhile
+    orders = _take_back(order_ids, token, now)
     events, refunds, changed = [], [], []
     for order in orders:
         before = _POLL_STATE(order)
@@ -252,20 +302,15 @@ def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answer
             order.poll_errors = 0
             _apply_one(provider, order, answer, events, refunds, report)
         if _POLL_STATE(order) != before:
-            order.updated_at = order.last_polled_at = now
+            order.updated_at = now
             changed.append(order)
     report.polled += len(orders)
-    bulk_update_rows(changed, [*ORDER_POLL_FIELDS, *RELEASE_FIELDS], model=Order)
+    bulk_update_rows(changed, ORDER_POLL_FIELDS, model=Order)
     bulk_insert_rows(OrderEvent, ["order_id", "kind", "message", "staff_only", "created_at"],
                      [(*event, now) for event in events])
     for order, amount, note in sorted(refunds, key=lambda refund: (refund[0].user_id, refund[0].pk)):
         wallet_refund_order(order=Order(pk=order.pk, user_id=order.user_id), amount=amount, note=note)
         report.refunded += 1
-    # The rest this poller held, unchanged (or found final meanwhile): polled now, and let go.
-    unchanged = set(order_ids).difference(order.pk for order in changed)
-    if unchanged:
-        Order.objects.filter(pk__in=unchanged, poll_token=token).update(last_polled_at=now, poll_token="",
-                                                                          poll_claim_until=None)
 
 
 _MISSING = smmapi.ItemError(smmapi.MISSING_FROM_ANSWER)
@@ -375,7 +420,7 @@ def _in_claimed_batches(wanted, report: Report, *, call, apply, still=None, rela
     done = 0
     still = wanted if still is None else still
     for batch in _batches(wanted):
-        token, rows = claims.claim(still.filter(pk__in=batch), seconds=_lease_seconds(), related=related)
+        token, rows = claims.claim(still.filter(pk__any=batch), seconds=_lease_seconds(), related=related)
         if not rows:
             continue
         report.calls += 1

@@ -1,15 +1,22 @@
 """Bulk writes of many rows in one statement, for the hot path of polling.
 
-- `bulk_update_rows`: `UPDATE ... FROM (VALUES ...)`, different values per row. Django's bulk_update builds a
+- `bulk_update_rows`: `UPDATE ... FROM (VALUES ...)` (on PostgreSQL `FROM unnest(<one array per column>)`),
+  different values per row. Django's bulk_update builds a
   CASE expression per field and row, which costs about a second of Python per hundred rows of a dozen
   fields; this writes the same change as one plain statement (PostgreSQL, and SQLite 3.33 or newer).
-- `bulk_insert_rows`: one multi-row `INSERT`, from plain tuples rather than model instances.
+- `bulk_insert_rows`: one multi-row `INSERT` (on PostgreSQL from `unnest`), from plain tuples rather than model
+  instances.
+
+On PostgreSQL a statement with a placeholder per value is long, and psycopg parses it again on every
+execution; an array per column keeps it short and the same for any number of rows.
 
 Values are prepared for the database by their field, as Django would; a value of a plain type (int, str,
 bool, None) is passed as it is, and the others (datetimes, decimals) are prepared once per distinct value.
 """
 
 from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
 
 # SQLite allows 32766 parameters per statement; PostgreSQL 65535. Stay well under both.
 MAX_PARAMS = 30000
@@ -28,6 +35,11 @@ def bulk_update_rows(objs, fields: list[str], *, model=None) -> int:
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     getters = [(column.attname, _preparer(column, connection)) for column in columns]
+    if connection.vendor == "postgresql":  # one array per column: a short statement, whatever the row count
+        arrays = [[prep(getattr(obj, attname)) for obj in objs] for attname, prep in getters]
+        with connection.cursor() as cursor:
+            cursor.execute(_update_sql(meta, columns, None, connection), arrays)
+            return cursor.rowcount
     step = max(1, MAX_PARAMS // len(columns))
     updated = 0
     for start in range(0, len(objs), step):
@@ -48,7 +60,16 @@ def bulk_insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
     columns = [_field_by_attname(meta, name) for name in fields]
     preps = [_preparer(column, connection) for column in columns]
     qn = connection.ops.quote_name
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c.column) for c in columns)}) VALUES "
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c.column) for c in columns)}) "
+    if connection.vendor == "postgresql":
+        for row in rows:
+            if len(row) != len(columns):
+                raise ValueError(f"a row of {len(row)} values for {len(columns)} columns")
+        arrays = [[prep(row[i]) for row in rows] for i, prep in enumerate(preps)]
+        with connection.cursor() as cursor:
+            cursor.execute(head + f"SELECT * FROM {_unnest(columns, connection)}", arrays)
+        return
+    head += "VALUES "
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
     step = max(1, MAX_PARAMS // len(columns))
     with connection.cursor() as cursor:
@@ -56,6 +77,26 @@ def bulk_insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
             chunk = rows[start:start + step]
             params = [prep(value) for row in chunk for prep, value in zip(preps, row, strict=True)]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)), params)
+
+
+def update_returning(queryset: QuerySet, values: dict, fields: tuple[str, ...]) -> list[tuple]:
+    """`queryset.update(**values)`, answering the updated rows' `fields` as raw database values, in one
+    `UPDATE ... RETURNING` where the database has it (PostgreSQL, SQLite 3.35+); elsewhere a SELECT first,
+    then the UPDATE, in a transaction the caller holds. The conditions must be on the table itself."""
+    connection = connections[queryset.db]
+    meta = queryset.model._meta
+    if not connection.features.can_return_columns_from_insert:
+        rows = list(queryset.values_list(*fields))  # converted values, where the others are raw: SQLite only
+        queryset.update(**values)
+        return rows
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    columns = ", ".join(connection.ops.quote_name((meta.pk if name == "pk" else meta.get_field(name)).column)
+                        for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        return cursor.fetchall()
 
 
 def _field_by_attname(meta, name):
@@ -83,17 +124,20 @@ def _preparer(field, connection):
     return prep
 
 
-def _update_sql(meta, columns, rows: int, connection) -> str:
+def _unnest(columns, connection) -> str:
+    """PostgreSQL: rows from one array parameter per column, named c0, c1, ..."""
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+    return f"unnest({arrays}) AS v ({', '.join(f'c{i}' for i in range(len(columns)))})"
+
+
+def _update_sql(meta, columns, rows: int | None, connection) -> str:
     qn = connection.ops.quote_name
-    cast = connection.vendor == "postgresql"  # SQLite would turn a datetime cast into a number
-    placeholder = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" if cast else "%s" for f in columns)
-    names = ", ".join(f"c{i}" for i in range(len(columns)))
-    values = ", ".join([f"({placeholder})"] * rows)
     assignments = ", ".join(f"{qn(f.column)} = v.c{i}" for i, f in enumerate(columns) if i)
     table = qn(meta.db_table)
-    if cast:
-        source = f"(VALUES {values}) AS v ({names})"
+    if connection.vendor == "postgresql":
+        source = _unnest(columns, connection)
     else:  # SQLite names VALUES columns column1, column2, ... and takes no column list on the alias
+        values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
         renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(columns)))
         source = f"(SELECT {renamed} FROM (VALUES {values})) AS v"
     return f"UPDATE {table} SET {assignments} FROM {source} WHERE {table}.{qn(meta.pk.column)} = v.c0"
