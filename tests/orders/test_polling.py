@@ -130,6 +130,30 @@ def test_a_failed_call_touches_no_order_records_health_and_backs_the_provider_of
     assert len(fake.calls) == calls_before  # backed off: not asked again yet
 
 
+def test_a_failed_call_stops_the_providers_cycle_instead_of_calling_it_for_every_batch(fake, placed, settings):
+    settings.POLL_BATCH_SIZE = 2
+    orders = [placed(quantity="10") for _ in range(7)]
+    fake.fault = (502, "<html>Bad gateway</html>")
+    report = cycle()
+    # The first failure backs the provider off; at most the next batch's call was already on the wire.
+    assert report.failed_calls == 1 and 1 <= len(fake.calls_of("status")) <= 2
+    assert [(o.status, o.poll_token, o.last_polled_at) for o in Order.objects.filter(pk__in=[o.pk for o in orders])] \
+        == [("Pending", "", None)] * 7
+
+
+def test_a_batch_task_for_a_backed_off_provider_makes_no_call(fake, placed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.models import Provider
+    order = placed()
+    Provider.objects.filter(pk=order.provider_id).update(poll_backoff_until=timezone.now() + timedelta(minutes=5))
+    report = polling.poll_order_batch(order.provider_id, [order.pk])
+    assert report.calls == 0 and fake.calls == []
+    assert Order.objects.get(pk=order.pk).poll_token == ""
+
+
 def test_batches_hold_at_most_100_ids_and_least_recently_polled_go_first(fake, placed, settings):
     settings.POLL_MAX_ORDERS_PER_CYCLE = 150
     orders = [placed(quantity="10") for _ in range(160)]
