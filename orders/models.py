@@ -66,6 +66,8 @@ class Order(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sending_since = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    # The stamp a status poll's claim replaced, put back if the provider's call then fails.
+    previous_polled_at = models.DateTimeField(null=True, blank=True)
     poll_errors = models.PositiveIntegerField(default=0)
     # A poller owns the order while poll_claim_until is in the future; the token says which poller.
     # Not indexed: claims look rows up by primary key, and an unindexed claim can be a HOT update.

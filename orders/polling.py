@@ -94,12 +94,16 @@ def pollable_orders(provider_id: int):
         status__in=Order.FINAL_STATUSES)
 
 
+def _not_asked_lately(now: datetime) -> Q:
+    return Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=now - timedelta(seconds=settings.POLL_REPOLL_SECONDS))
+
+
 def plan_order_batches(provider: Provider) -> list[list[int]]:
     """The provider's non-final placed orders, least recently polled first, capped, in batches."""
     size, cap = settings.POLL_BATCH_SIZE, settings.POLL_MAX_ORDERS_PER_CYCLE
     ids = list(
         pollable_orders(provider.pk)
-        .filter(Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=timezone.now()))
+        .filter(_not_asked_lately(timezone.now()))
         .order_by(F("last_polled_at").asc(nulls_first=True), "id")
         .values_list("id", flat=True)[:cap]
     )
@@ -150,39 +154,56 @@ def _backed_off(provider: Provider) -> bool:
 
 
 # --- Order statuses -------------------------------------------------------------------------------------
+#
+# Claim: one UPDATE stamps `last_polled_at` on the batch's orders that nobody asked about in the last
+# POLL_REPOLL_SECONDS (keeping the stamp it replaced, for a failed call to put back), and answers what
+# polling needs of them. Two overlapping cycles therefore split the
+# orders. The answers are then written only for the orders they change, by one UPDATE that also requires each
+# row to still hold what was read at the claim (status, remains, errors, flag, refunded, ...): a row that
+# changed meanwhile (another poller got there first, staff cleared its flag) is left alone until the next
+# cycle, and its events and refund are not written either. An order that did not change costs one write per
+# cycle, the claim's, and nothing needs releasing.
 
 @dataclass
 class _ClaimedBatch:
-    token: str
-    held: list[tuple[int, str]]  # (pk, external_id)
+    orders: list["_PolledOrder"]
+    asked_at: datetime
     answers: Future | None = None
 
     def fetch(self, client: smmapi.Client) -> dict:
         """The `status` call; runs on the pipeline's thread, so it must not touch the database."""
-        return client.statuses([external_id for _, external_id in self.held])
+        return client.statuses([order.external_id for order in self.orders])
 
 
 def _claim_batch(order_ids: list[int]) -> _ClaimedBatch | None:
+    now = timezone.now()
     # By primary key only, so the database looks the hundred rows up by their IDs (the planned batch is
     # already this provider's) rather than walking the provider's whole index.
-    batch = Order.objects.filter(pk__any=order_ids, state=Order.State.PLACED).exclude(status__in=Order.FINAL_STATUSES)
-    token, held = claims.claim(batch, seconds=_lease_seconds(), fields=("external_id",))
-    return _ClaimedBatch(token, held) if held else None
+    due = (Order.objects.filter(pk__any=order_ids, state=Order.State.PLACED).exclude(status__in=Order.FINAL_STATUSES)
+           .filter(_not_asked_lately(now)))
+    rows = update_returning(due, {"previous_polled_at": F("last_polled_at"), "last_polled_at": now}, _PolledOrder.READ)
+    orders = sorted(map(_PolledOrder.from_row, rows), key=attrgetter("id"))
+    return _ClaimedBatch(orders, asked_at=now) if orders else None
+
+
+def _unclaim(claimed: _ClaimedBatch) -> None:
+    """The call failed: the orders were not asked after all, so they get back the stamp the claim replaced."""
+    Order.objects.filter(pk__any=[order.pk for order in claimed.orders], last_polled_at=claimed.asked_at).update(
+        last_polled_at=F("previous_polled_at"))
 
 
 def _finish_batch(provider: Provider, claimed: _ClaimedBatch, report: Report) -> None:
-    """Apply the answers of a claimed batch's call; or, if it failed, let the batch go and back off."""
-    order_ids = [pk for pk, _ in claimed.held]
+    """Apply the answers of a claimed batch's call; or, if it failed, back the provider off."""
     report.calls += 1
     try:
         answers = claimed.answers.result()
     except smmapi.SmmApiError as exc:
-        claims.release(Order, claimed.token, order_ids)
+        _unclaim(claimed)
         if not _backed_off(provider):  # else an earlier call failed while this one was on the wire
             _provider_failed(provider, exc, report)
         return
     _provider_answered(provider)
-    _apply_statuses(provider, claimed.token, order_ids, answers, report)
+    _apply_statuses(provider, claimed.orders, answers, report)
 
 
 def poll_order_batch(provider_id: int, order_ids: list[int]) -> Report:
@@ -248,11 +269,12 @@ class _PolledOrder:
     poll_errors: int
     needs_attention: bool
     updated_at: datetime | None = None  # written, never read
+    expected: tuple = ()  # what the row held at the claim (_POLL_STATE), required when its changes are written
+    progressed: bool = False  # status, start count or remains moved
 
     READ: ClassVar[tuple[str, ...]] = ("id", "user_id", "external_id", "units", "charge", "status", "start_count",
                                        "remains", "cost", "refunded", "poll_errors", "needs_attention")
     MONEY: ClassVar[tuple[int, ...]] = (4, 8, 9)  # positions of charge, cost and refunded in READ
-    STATUS: ClassVar[int] = 5
 
     @property
     def pk(self) -> int:
@@ -267,50 +289,45 @@ class _PolledOrder:
         return cls(*row)
 
 
-# What an answer may change on an order; written only for the orders it did change.
-_POLL_STATE = attrgetter("status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention")
-ORDER_POLL_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention",
-                     "updated_at"]
+# What an answer may change on an order; written only for the orders it did change, and only where the row
+# still holds what the claim read.
+POLL_STATE_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "poll_errors", "needs_attention"]
+_POLL_STATE = attrgetter(*POLL_STATE_FIELDS)
 
 
-def _take_back(order_ids: list[int], token: str, now: datetime) -> list[_PolledOrder]:
-    """Let go of the rows this poller still holds, stamped as polled now, and read them: one statement.
-
-    The UPDATE also locks the rows until the transaction ends, so nothing else changes them before the
-    answers are written, and a second poller holding the same rows (if a lease ever ran out) waits here,
-    then finds them no longer its own. Rows found final meanwhile are let go, not worked on.
-    """
-    mine = Order.objects.filter(pk__any=order_ids, poll_token=token)
-    rows = update_returning(mine, {"last_polled_at": now, "poll_token": "", "poll_claim_until": None},
-                            _PolledOrder.READ)
-    finals = Order.FINAL_STATUSES
-    return sorted((_PolledOrder.from_row(row) for row in rows if row[_PolledOrder.STATUS] not in finals),
-                  key=attrgetter("id"))
-
-
-@transaction.atomic
-def _apply_statuses(provider: Provider, token: str, order_ids: list[int], answers: dict, report: Report) -> None:
+def _apply_statuses(provider: Provider, orders: list[_PolledOrder], answers: dict, report: Report) -> None:
     now = timezone.now()
-    orders = _take_back(order_ids, token, now)
-    events, refunds, changed = [], [], []
+    events, refunds, notices, changed = [], [], [], []
     for order in orders:
-        before = _POLL_STATE(order)
+        order.expected = _POLL_STATE(order)
         answer = answers.get(order.external_id, _MISSING)
         if isinstance(answer, smmapi.ItemError):
-            _item_error(order, answer.message, events, report)
+            _item_error(order, answer.message, events, notices, report)
         else:
             order.poll_errors = 0
-            _apply_one(provider, order, answer, events, refunds, report)
-        if _POLL_STATE(order) != before:
+            _apply_one(provider, order, answer, events, refunds)
+        if _POLL_STATE(order) != order.expected:
             order.updated_at = now
             changed.append(order)
     report.polled += len(orders)
-    bulk_update_rows(changed, ORDER_POLL_FIELDS, model=Order)
+    if changed:
+        _write_changes(changed, events, refunds, notices, now, report)
+
+
+@transaction.atomic
+def _write_changes(changed: list[_PolledOrder], events: list, refunds: list, notices: list, now: datetime,
+                   report: Report) -> None:
+    written = bulk_update_rows(changed, [*POLL_STATE_FIELDS, "updated_at"], model=Order, expect=POLL_STATE_FIELDS)
+    report.changed += sum(order.progressed for order in changed if order.pk in written)
     bulk_insert_rows(OrderEvent, ["order_id", "kind", "message", "staff_only", "created_at"],
-                     [(*event, now) for event in events])
+                     [(*event, now) for event in events if event[0] in written])
+    for order_id, subject, body in notices:
+        if order_id in written:
+            notice_once(subject, body)
     for order, amount, note in sorted(refunds, key=lambda refund: (refund[0].user_id, refund[0].pk)):
-        wallet_refund_order(order=Order(pk=order.pk, user_id=order.user_id), amount=amount, note=note)
-        report.refunded += 1
+        if order.pk in written:
+            wallet_refund_order(order=Order(pk=order.pk, user_id=order.user_id), amount=amount, note=note)
+            report.refunded += 1
 
 
 _MISSING = smmapi.ItemError(smmapi.MISSING_FROM_ANSWER)
@@ -321,7 +338,7 @@ def _event(order_id: int, kind: str, message: str, *, staff_only: bool = False) 
     return (order_id, kind, message, staff_only)
 
 
-def _item_error(order: _PolledOrder, message: str, events: list, report: Report) -> None:
+def _item_error(order: _PolledOrder, message: str, events: list, notices: list, report: Report) -> None:
     """A per-item error touches only its order; repeated, it puts the order in front of staff."""
     report.item_errors += 1
     order.poll_errors += 1
@@ -329,12 +346,12 @@ def _item_error(order: _PolledOrder, message: str, events: list, report: Report)
         order.needs_attention = True
         events.append(_event(order.pk, "poll_error", f"The provider answered “{message}” {order.poll_errors} "
                                                      "times in a row.", staff_only=True))
-        notice_once(f"Order #{order.pk}: the provider keeps answering “{message}”"[:255],
-                    "It stays as it is until someone checks it with the provider.")
+        notices.append((order.pk, f"Order #{order.pk}: the provider keeps answering “{message}”"[:255],
+                        "It stays as it is until someone checks it with the provider."))
 
 
-def _apply_one(provider: Provider, order: _PolledOrder, info: smmapi.OrderStatusInfo, events: list, refunds: list,
-               report: Report) -> None:
+def _apply_one(provider: Provider, order: _PolledOrder, info: smmapi.OrderStatusInfo, events: list,
+               refunds: list) -> None:
     before = (order.status, order.start_count, order.remains)
     status = STATUS_MAP.get(info.status)
     if status is None:  # Error or a spelling nobody knows: keep the status, tell staff once
@@ -352,7 +369,7 @@ def _apply_one(provider: Provider, order: _PolledOrder, info: smmapi.OrderStatus
     order.status = status
     if (order.status, order.start_count, order.remains) == before:
         return
-    report.changed += 1
+    order.progressed = True
     if status != before[0]:
         events.append(_event(order.pk, "status", _status_message(order, before[0])))
     if status in (Order.Status.CANCELED, Order.Status.PARTIAL):

@@ -23,32 +23,48 @@ MAX_PARAMS = 30000
 _PLAIN = frozenset((int, str, bool, type(None)))
 
 
-def bulk_update_rows(objs, fields: list[str], *, model=None) -> int:
+def bulk_update_rows(objs, fields: list[str], *, model=None, expect: list[str] | None = None):
     """Write `fields` of every object in `objs` (all of one model) by primary key. Returns rows updated.
 
     The objects may be model instances or anything with the same attributes (then name the `model`).
+    With `expect` (field names), each object's `expected` attribute holds the values those fields must still
+    have in its row: a row that no longer has them is left as it is (an optimistic lock). Then the answer is
+    the set of primary keys written.
     """
     if not objs:
-        return 0
+        return set() if expect else 0
     model = model or type(objs[0])
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    guards = [meta.get_field(name) for name in expect or ()]
     getters = [(column.attname, _preparer(column, connection)) for column in columns]
-    if connection.vendor == "postgresql":  # one array per column: a short statement, whatever the row count
-        arrays = [[prep(getattr(obj, attname)) for obj in objs] for attname, prep in getters]
-        with connection.cursor() as cursor:
-            cursor.execute(_update_sql(meta, columns, None, connection), arrays)
-            return cursor.rowcount
-    step = max(1, MAX_PARAMS // len(columns))
+    guard_preps = [_preparer(column, connection) for column in guards]
+
+    def values(obj):
+        row = [prep(getattr(obj, attname)) for attname, prep in getters]
+        if guards:
+            row.extend(prep(value) for prep, value in zip(guard_preps, obj.expected, strict=True))
+        return row
+
+    sql_columns = [*columns, *guards]
+    written = set()
     updated = 0
+    step = len(objs) if connection.vendor == "postgresql" else max(1, MAX_PARAMS // len(sql_columns))
     for start in range(0, len(objs), step):
-        chunk = objs[start:start + step]
-        params = [prep(getattr(obj, attname)) for obj in chunk for attname, prep in getters]
+        rows = [values(obj) for obj in objs[start:start + step]]
+        if connection.vendor == "postgresql":  # one array per column: a short statement, whatever the rows
+            params = [list(column) for column in zip(*rows, strict=True)]
+        else:
+            params = [value for row in rows for value in row]
+        sql = _update_sql(meta, columns, guards, len(rows), connection)
         with connection.cursor() as cursor:
-            cursor.execute(_update_sql(meta, columns, len(chunk), connection), params)
-            updated += cursor.rowcount
-    return updated
+            cursor.execute(sql, params)
+            if guards:
+                written.update(pk for (pk,) in cursor.fetchall())
+            else:
+                updated += cursor.rowcount
+    return written if guards else updated
 
 
 def bulk_insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
@@ -130,14 +146,21 @@ def _unnest(columns, connection) -> str:
     return f"unnest({arrays}) AS v ({', '.join(f'c{i}' for i in range(len(columns)))})"
 
 
-def _update_sql(meta, columns, rows: int | None, connection) -> str:
+def _update_sql(meta, columns, guards, rows: int, connection) -> str:
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(f.column)} = v.c{i}" for i, f in enumerate(columns) if i)
     table = qn(meta.db_table)
+    everything = [*columns, *guards]
     if connection.vendor == "postgresql":
-        source = _unnest(columns, connection)
+        source = _unnest(everything, connection)
+        same = "IS NOT DISTINCT FROM"
     else:  # SQLite names VALUES columns column1, column2, ... and takes no column list on the alias
-        values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
-        renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(columns)))
+        values = ", ".join(["(" + ", ".join(["%s"] * len(everything)) + ")"] * rows)
+        renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(everything)))
         source = f"(SELECT {renamed} FROM (VALUES {values})) AS v"
-    return f"UPDATE {table} SET {assignments} FROM {source} WHERE {table}.{qn(meta.pk.column)} = v.c0"
+        same = "IS"
+    pk = f"{table}.{qn(meta.pk.column)}"
+    where = " AND ".join([f"{pk} = v.c0", *(f"{table}.{qn(f.column)} {same} v.c{len(columns) + i}"
+                                            for i, f in enumerate(guards))])
+    returning = f" RETURNING {pk}" if guards else ""
+    return f"UPDATE {table} SET {assignments} FROM {source} WHERE {where}{returning}"

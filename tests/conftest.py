@@ -27,6 +27,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _poll_again_at_once(settings):
+    """Tests run cycle after cycle with no time between; the gap between two polls of an order has its own."""
+    settings.POLL_REPOLL_SECONDS = 0
+
+
 @pytest.fixture
 def funded(alice):
     """alice with 10.00 on her balance (a deposit in the ledger)."""

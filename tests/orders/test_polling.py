@@ -1,8 +1,10 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import responses
 from django.core.management import call_command
+from django.db.models import F
 
 from accounts.models import LedgerEntry
 from orders import polling
@@ -120,7 +122,7 @@ def test_a_failed_call_touches_no_order_records_health_and_backs_the_provider_of
     report = cycle()
     assert report.failed_calls == 1
     order.refresh_from_db()
-    assert (order.status, order.last_polled_at, order.poll_token) == ("Pending", None, "")
+    assert (order.status, order.last_polled_at, order.poll_errors) == ("Pending", None, 0)
     order.provider.refresh_from_db()
     assert order.provider.poll_backoff_until is not None and order.provider.last_error
     fake.fault = None
@@ -137,8 +139,8 @@ def test_a_failed_call_stops_the_providers_cycle_instead_of_calling_it_for_every
     report = cycle()
     # The first failure backs the provider off; at most the next batch's call was already on the wire.
     assert report.failed_calls == 1 and 1 <= len(fake.calls_of("status")) <= 2
-    assert [(o.status, o.poll_token, o.last_polled_at) for o in Order.objects.filter(pk__in=[o.pk for o in orders])] \
-        == [("Pending", "", None)] * 7
+    assert [(o.status, o.last_polled_at) for o in Order.objects.filter(pk__in=[o.pk for o in orders])] \
+        == [("Pending", None)] * 7
 
 
 def test_a_batch_task_for_a_backed_off_provider_makes_no_call(fake, placed):
@@ -177,14 +179,43 @@ def test_final_orders_are_no_longer_polled(fake, placed):
     assert fake.calls_of("status") == []
 
 
-def test_a_batch_claimed_by_another_poller_is_not_polled_twice(fake, placed):
+def test_an_order_another_poller_just_asked_about_is_not_asked_again_until_the_gap_passes(fake, placed, settings):
+    settings.POLL_REPOLL_SECONDS = 30
     order = placed()
     fake.statuses[order.external_id] = status("Canceled", remains="1000")
-    from orders import claims
-    token, won = claims.claim(polling.pollable_orders(order.provider_id), seconds=60)
-    assert won == [order]
+    assert polling._claim_batch([order.pk]) is not None  # another poller's claim
     report = polling.poll_order_batch(order.provider_id, [order.pk])
     assert report.calls == 0 and Order.objects.get(pk=order.pk).status == "Pending"
+    assert polling.plan_order_batches(order.provider) == []
+    Order.objects.filter(pk=order.pk).update(last_polled_at=F("last_polled_at") - timedelta(seconds=31))
+    report = polling.poll_order_batch(order.provider_id, [order.pk])
+    assert report.calls == 1 and Order.objects.get(pk=order.pk).status == "Canceled"
+
+
+def test_an_order_changed_between_the_claim_and_the_answer_is_left_for_the_next_cycle(fake, placed, carol,
+                                                                                       monkeypatch):
+    from orders.staff import order_clear_flag
+    order = placed()
+    Order.objects.filter(pk=order.pk).update(needs_attention=True)
+    fake.statuses[order.external_id] = status("Completed")
+    claim = polling._claim_batch
+
+    def claim_then_staff_clears_the_flag(order_ids):
+        claimed = claim(order_ids)
+        order_clear_flag(order_id=order.pk, staff=carol)
+        return claimed
+
+    monkeypatch.setattr(polling, "_claim_batch", claim_then_staff_clears_the_flag)
+    report = polling.poll_order_batch(order.provider_id, [order.pk])
+    order.refresh_from_db()
+    # Written as read at the claim, the answer would have put the flag back: nothing of it is written.
+    assert (report.calls, report.changed, order.status, order.needs_attention) == (1, 0, "Pending", False)
+    assert not order.events.filter(kind="status").exists()
+    monkeypatch.undo()
+    cycle()
+    order.refresh_from_db()
+    assert (order.status, order.needs_attention) == ("Completed", False)
+    assert order.events.filter(kind="status").count() == 1
 
 
 def test_cancel_of_a_queued_order_is_immediate_with_a_full_refund(funded, service, no_broker):

@@ -1,5 +1,6 @@
 """Two polling cycles at once (two beat instances, an overlap) must not double a refund or an event."""
 
+import threading
 from decimal import Decimal
 from unittest import mock
 
@@ -52,7 +53,8 @@ def _assert_each_refunded_once(customer, orders):
     call_command("check_ledger")
 
 
-def test_two_cycles_at_once_refund_each_order_exactly_once(world):
+def test_two_cycles_at_once_refund_each_order_exactly_once(world, settings):
+    settings.POLL_REPOLL_SECONDS = 30
     fake, customer, orders = world
     results = run_concurrently(2, polling.run_cycle)
     assert all(isinstance(r, polling.Report) and not r.errors for r in results), results
@@ -60,17 +62,19 @@ def test_two_cycles_at_once_refund_each_order_exactly_once(world):
     assert sum(r.polled for r in results) == len(orders)  # the claim split the work: no order polled twice
 
 
-def test_without_the_claim_the_row_lock_and_the_refund_constraint_still_refund_once(world):
+def test_when_both_claim_every_order_the_guarded_write_and_the_refund_constraint_still_refund_once(world, settings):
+    settings.POLL_REPOLL_SECONDS = 0  # the second poller's claim wins the orders again
     fake, customer, orders = world
+    both_asked = threading.Barrier(2, timeout=20)
+    fetch = polling._ClaimedBatch.fetch
 
-    def claim_everything(queryset, *, seconds, fields=(), related=()):
-        token = "same-for-everyone"
-        queryset.update(poll_token=token)
-        won = queryset.model.objects.filter(poll_token=token).order_by("pk")
-        return token, list(won.values_list("pk", *fields) if fields else won)
+    def fetch_once_both_have_claimed(batch, client):
+        both_asked.wait()
+        return fetch(batch, client)
 
-    with mock.patch("orders.claims.claim", side_effect=claim_everything):
+    with mock.patch.object(polling._ClaimedBatch, "fetch", fetch_once_both_have_claimed):
         results = run_concurrently(2, polling.run_cycle)
     assert all(isinstance(r, polling.Report) and not r.errors for r in results), results
+    assert sum(r.polled for r in results) == 2 * len(orders)  # both really worked on every order
     _assert_each_refunded_once(customer, orders)
     assert OrderEvent.objects.filter(kind="status").count() == len(orders)
