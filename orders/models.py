@@ -40,7 +40,8 @@ class Order(models.Model):
     # What the order was placed against, kept even if staff later re-point the service.
     provider = models.ForeignKey("catalog.Provider", on_delete=models.PROTECT, related_name="orders",
                                  db_index=False)
-    provider_service = models.ForeignKey("catalog.ProviderService", on_delete=models.PROTECT, related_name="orders")
+    provider_service = models.ForeignKey("catalog.ProviderService", on_delete=models.PROTECT, related_name="orders",
+                                         db_index=False)  # never looked up by; mirrors are disabled, not deleted
 
     link = models.CharField(max_length=2000)
     quantity = models.PositiveBigIntegerField(help_text="Per run for drip-feed; the line count for comments.")
@@ -163,7 +164,8 @@ class Refill(models.Model):
 class OrderEvent(models.Model):
     """One line of an order's timeline, written in the transaction that made the change."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # Indexed by orderevent_order_time, which starts with it.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=20)
     message = models.TextField()
