@@ -55,6 +55,7 @@ def bulk_update_rows(objs, fields: list[str], *, model=None, expect: list[str] |
         rows = [values(obj) for obj in objs[start:start + step]]
         if connection.vendor == "postgresql":  # one array per column: a short statement, whatever the rows
             params = [list(column) for column in zip(*rows, strict=True)]
+            params.append(params[0])  # the keys again, for the index lookup (see _update_sql)
         else:
             params = [value for row in rows for value in row]
         sql = _update_sql(meta, columns, guards, len(rows), connection)
@@ -162,5 +163,9 @@ def _update_sql(meta, columns, guards, rows: int, connection) -> str:
     pk = f"{table}.{qn(meta.pk.column)}"
     where = " AND ".join([f"{pk} = v.c0", *(f"{table}.{qn(f.column)} {same} v.c{len(columns) + i}"
                                             for i, f in enumerate(guards))])
+    if connection.vendor == "postgresql":
+        # PostgreSQL cannot tell how many rows unnest() gives, and on a small table it would rather read the
+        # whole table than look each key up; naming the keys as well makes it use the primary key's index.
+        where += f" AND {pk} = ANY(%s::{meta.pk.cast_db_type(connection)}[])"
     returning = f" RETURNING {pk}" if guards else ""
     return f"UPDATE {table} SET {assignments} FROM {source} WHERE {where}{returning}"
