@@ -32,7 +32,8 @@ class LedgerEntry(models.Model):
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Staff adjustment"
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger")
+    # Indexed by ledger_user_recent, which starts with it.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger", db_index=False)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     amount = money_field()
     balance_after = money_field()

@@ -5,6 +5,7 @@ from decimal import Context, Decimal
 
 from django.db import connections, router, transaction
 from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 
 from .models import LedgerEntry, User
 from .money import money_str, to_money
@@ -34,11 +35,42 @@ def _move(*, user_id: int, amount: Decimal, kind: str, note: str = "", created_b
     The balance never goes below zero, however many changes of one balance run at once; see _balance_add.
     """
     amount = to_money(amount)
-    new_balance = _balance_add(user_id, amount)
-    return LedgerEntry.objects.create(
-        user_id=user_id, kind=kind, amount=amount, balance_after=new_balance, note=note[:255],
-        created_by=created_by, order=order,
-    )
+    entry = LedgerEntry(user_id=user_id, kind=kind, amount=amount, note=note[:255], created_by=created_by,
+                        order=order, created_at=timezone.now())
+    connection = connections[router.db_for_write(User)]
+    if connection.vendor == "postgresql" and not connection.get_autocommit():
+        return _move_in_one_statement(connection, entry)
+    entry.balance_after = _balance_add(user_id, amount)
+    entry.save(force_insert=True)
+    return entry
+
+
+def _move_in_one_statement(connection, entry: LedgerEntry) -> LedgerEntry:
+    """PostgreSQL: the conditional balance UPDATE of _balance_add and the ledger INSERT as one statement
+    (`WITH moved AS (UPDATE ... RETURNING balance) INSERT ... SELECT ... FROM moved`). The balance's row lock
+    is then held for one round trip less, which is what concurrent orders of one customer queue on."""
+    quote = connection.ops.quote_name
+    users, ledger = User._meta, LedgerEntry._meta
+    table, pk, balance = quote(users.db_table), quote(users.pk.column), quote(users.get_field("balance").column)
+    names = ["user_id", "kind", "amount", "order_id", "note", "created_by_id", "created_at"]
+    fields = [ledger.get_field(name.removesuffix("_id")) for name in names]
+    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
+    columns = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moved AS (UPDATE {table} SET {balance} = {balance} + %s WHERE {pk} = %s AND {balance} + %s >= 0 "
+            f"RETURNING {balance}) "
+            f"INSERT INTO {quote(ledger.db_table)} ({columns}, {quote(ledger.get_field('balance_after').column)}) "
+            f"SELECT {', '.join(['%s'] * len(values))}, moved.{balance} FROM moved "
+            f"RETURNING {quote(ledger.pk.column)}, {quote(ledger.get_field('balance_after').column)}",
+            [entry.amount, entry.user_id, entry.amount, *values])
+        row = cursor.fetchone()
+    if row is None:
+        current = User.objects.filter(pk=entry.user_id).values_list("balance", flat=True).get()  # or DoesNotExist
+        raise InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-entry.amount)}")
+    entry.pk, entry.balance_after = row
+    entry._state.adding, entry._state.db = False, connection.alias
+    return entry
 
 
 def _balance_add(user_id: int, amount: Decimal) -> Decimal:

@@ -54,6 +54,9 @@ class SqliteDatabase:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
+    def backend_pids(self) -> list[int]:
+        return []  # SQLite runs inside the gunicorn workers
+
 
 class PostgresDatabase:
     def __init__(self, server_url: str):
@@ -74,6 +77,13 @@ class PostgresDatabase:
 
     def drop(self):
         self._admin(f'DROP DATABASE IF EXISTS "{BENCH_DB_NAME}" WITH (FORCE)')
+
+    def backend_pids(self) -> list[int]:
+        import psycopg
+
+        with psycopg.connect(self.admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [BENCH_DB_NAME]).fetchall()
+        return [pid for (pid,) in rows]
 
 
 def bench_database():
@@ -269,6 +279,28 @@ def verify(url: str, key: str, env: dict, placed: list[int]) -> str:
     return f"balance {balance} = deposit less {len(placed)} charges; check_ledger OK"
 
 
+# --- CPU spent serving: steadier than orders/s on a machine shared with others ---------------------------
+
+
+def server_pids(server: subprocess.Popen, database) -> dict[str, list[int]]:
+    """gunicorn's master and workers, and the PostgreSQL backends connected to the bench database."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    return {"gunicorn": [server.pid, *workers], "PostgreSQL": database.backend_pids()}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (Linux /proc); 0 for one that is gone."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -296,12 +328,17 @@ def main() -> None:
         key, service_id = prepare(env)
         server = start_gunicorn(env, port, args.workers, args.threads, log_path)
         wait_until_up(url, server)
+        # A warm-up, so that every worker thread has its database connection before the measured run.
+        warm_up, _, _ = run_adds(url, key, service_id, clients=args.clients, seconds=0.5, max_adds=50)
+        pids = server_pids(server, database)
+        cpu_before = {name: cpu_seconds(group) for name, group in pids.items()}
         placed, errors, elapsed = run_adds(url, key, service_id, clients=args.clients, seconds=args.seconds,
                                            max_adds=args.max_adds, request_ids=args.request_ids)
+        cpu = {name: cpu_seconds(group) - cpu_before[name] for name, group in pids.items()}
         if len(placed) < 100:
             sys.exit(f"only {len(placed)} orders placed; errors: {errors[:3]}")
         latencies = run_statuses(url, key, placed, calls=args.status_calls)
-        verified = verify(url, key, env, placed)
+        verified = verify(url, key, env, warm_up + placed)
     finally:
         if server is not None:
             stop(server)
@@ -312,6 +349,9 @@ def main() -> None:
     print(f"database: {database.label}; gunicorn {args.workers} workers ({worker}), {args.clients} clients")
     print(f"add: {len(placed)} orders in {elapsed:.2f} s = {len(placed) / elapsed:.0f} orders/s "
           f"({len(errors)} errors; {charged} charged)")
+    per_add = {name: seconds * 1000 / len(placed) for name, seconds in cpu.items() if seconds}
+    print(f"CPU per add: {sum(per_add.values()):.2f} ms (" + ", ".join(f"{name} {ms:.2f}" for name, ms in
+                                                           per_add.items()) + f"; the machine has {os.cpu_count()} cores)")
     print(f"status of 100 IDs, {len(latencies)} calls: p50 {percentile(latencies, 0.5):.1f} ms, "
           f"p95 {percentile(latencies, 0.95):.1f} ms, mean {statistics.mean(latencies):.1f} ms")
     print(f"verified: {verified}")

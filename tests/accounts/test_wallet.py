@@ -55,3 +55,30 @@ def test_ledger_rows_are_append_only(alice):
 def test_the_database_refuses_a_negative_balance(alice):
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.filter(pk=alice.pk).update(balance=Decimal("-1"))
+
+
+def test_a_second_refund_of_an_order_is_refused_and_leaves_the_balance_as_it_was(alice):
+    from accounts.services import wallet_refund_order
+    from tests.factories import OrderFactory
+
+    order = OrderFactory(user=alice)
+    with transaction.atomic():
+        wallet_refund_order(order=order, amount=Decimal("1.5"), note="partial")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        wallet_refund_order(order=order, amount=Decimal("1.5"), note="again")
+    alice.refresh_from_db()
+    assert alice.balance == Decimal("1.5")
+    assert list(LedgerEntry.objects.filter(user=alice).values_list("kind", "amount", "balance_after")) == [
+        ("refund", Decimal("1.5"), Decimal("1.5"))]
+
+
+def test_a_charge_the_balance_does_not_cover_changes_nothing(alice):
+    from accounts.services import wallet_charge_order
+    from tests.factories import OrderFactory
+
+    wallet_deposit(user=alice, amount=Decimal("1"))
+    order = OrderFactory(user=alice, charge=Decimal("2"))
+    with pytest.raises(InsufficientFunds, match="1.00000 does not cover 2.00000"), transaction.atomic():
+        wallet_charge_order(order=order)
+    alice.refresh_from_db()
+    assert alice.balance == Decimal("1") and not LedgerEntry.objects.filter(kind="charge").exists()
