@@ -1,5 +1,8 @@
 """Short leases on rows, taken with one conditional UPDATE: whoever stamped the token owns the rows.
 
+Polling sends refill and cancel requests under these (they must not go upstream twice); status polls claim
+their orders by stamping last_polled_at instead (orders.polling).
+
 Works the same on SQLite and PostgreSQL, and across processes: two pollers handed the same IDs split them,
 and no row is worked on twice while its lease lasts. A crashed poller's lease simply runs out.
 

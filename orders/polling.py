@@ -1,9 +1,11 @@
 """Polling: order statuses, refills and cancels, per provider, in batches of 100, with refunds exactly once.
 
 A cycle plans batches of order IDs per provider (least recently polled first, capped); each batch is one
-`status` call and one transaction. Beat fans the batches out as tasks so any number of workers share them;
-`poll_orders` runs the same cycle in one process. Claims (orders.claims) keep two overlapping cycles from
-working one order twice; the refund's unique constraint is the last guard.
+claim, one `status` call and, if anything changed, one transaction. Beat fans the batches out as tasks so any
+number of workers share them; `poll_orders` runs the same cycle in one process, with each call on the wire
+while the previous batch's answers are written. How a status batch is claimed and written is explained
+under "Order statuses" below; refill and cancel requests, which must not be sent twice, are sent under the
+leases of orders.claims. The refund's unique constraint is the last guard.
 """
 
 import functools
