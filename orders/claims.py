@@ -14,31 +14,20 @@ claimer has just changed: both would win it. So `claim` refuses a queryset that 
 import uuid
 from datetime import timedelta
 
-from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from panel.bulk import update_returning
 
-
-def claim(queryset: QuerySet, *, seconds: float, fields: tuple[str, ...] = (), related=()) -> tuple[str, list]:
-    """Stamp a fresh token on the unleased rows of `queryset`; return the token and the rows won.
-
-    With `fields`, the rows come back as tuples of (pk, *fields), in primary-key order, rather than model
-    instances; where the database can (PostgreSQL, SQLite 3.35+), one `UPDATE ... RETURNING` does it all.
-    """
+def claim(queryset: QuerySet, *, seconds: float, related=()) -> tuple[str, list]:
+    """Stamp a fresh token on the unleased rows of `queryset`; return the token and the rows won, in
+    primary-key order, with `related` selected."""
     token = uuid.uuid4().hex
     now = timezone.now()
     free = queryset.filter(Q(poll_claim_until__isnull=True) | Q(poll_claim_until__lt=now))
     if free.query.count_active_tables() > 1:
         raise ValueError("a claim's conditions must be on the claimed table (see orders.claims)")
-    values = {"poll_token": token, "poll_claim_until": now + timedelta(seconds=seconds)}
-    connection = connections[queryset.db]
-    if fields and not related and connection.features.can_return_columns_from_insert:
-        return token, sorted(update_returning(free, values, ("pk", *fields)))
-    free.update(**values)
-    won = queryset.model.objects.filter(poll_token=token).select_related(*related).order_by("pk")
-    return token, list(won.values_list("pk", *fields) if fields else won)
+    free.update(poll_token=token, poll_claim_until=now + timedelta(seconds=seconds))
+    return token, list(queryset.model.objects.filter(poll_token=token).select_related(*related).order_by("pk"))
 
 
 def release(model, token: str, pks) -> None:

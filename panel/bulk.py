@@ -15,8 +15,6 @@ bool, None) is passed as it is, and the others (datetimes, decimals) are prepare
 """
 
 from django.db import connections, router
-from django.db.models import QuerySet
-from django.db.models.sql import UpdateQuery
 
 # SQLite allows 32766 parameters per statement; PostgreSQL 65535. Stay well under both.
 MAX_PARAMS = 30000
@@ -94,26 +92,6 @@ def bulk_insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
             chunk = rows[start:start + step]
             params = [prep(value) for row in chunk for prep, value in zip(preps, row, strict=True)]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)), params)
-
-
-def update_returning(queryset: QuerySet, values: dict, fields: tuple[str, ...]) -> list[tuple]:
-    """`queryset.update(**values)`, answering the updated rows' `fields` as raw database values, in one
-    `UPDATE ... RETURNING` where the database has it (PostgreSQL, SQLite 3.35+); elsewhere a SELECT first,
-    then the UPDATE, in a transaction the caller holds. The conditions must be on the table itself."""
-    connection = connections[queryset.db]
-    meta = queryset.model._meta
-    if not connection.features.can_return_columns_from_insert:
-        rows = list(queryset.values_list(*fields))  # converted values, where the others are raw: SQLite only
-        queryset.update(**values)
-        return rows
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    columns = ", ".join(connection.ops.quote_name((meta.pk if name == "pk" else meta.get_field(name)).column)
-                        for name in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {columns}", params)
-        return cursor.fetchall()
 
 
 def _field_by_attname(meta, name):

@@ -12,3 +12,4 @@ def test_any_lookup_matches_a_list_like_in_for_filters_and_updates():
     assert list(Provider.objects.order_by("name").values_list("poll_failures", flat=True)) == [0, 3, 3]
     assert not Provider.objects.filter(pk__any=[]).exists()
     assert list(Provider.objects.filter(name__any=["B", "<x'y>"]).values_list("name", flat=True)) == ["B"]
+

@@ -1,9 +1,11 @@
-"""The process refuses to start in production mode without a secret, and starts with one."""
+"""The process refuses to start in production mode without a secret, or on an SQLite too old for polling."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,3 +41,20 @@ def test_it_starts_with_a_secret_key_when_debug_is_off():
 def test_it_starts_with_dev_defaults():
     result = _start_django()
     assert result.returncode == 0, result.stderr
+
+
+def test_an_sqlite_without_returning_is_refused_at_start_with_a_clear_message(monkeypatch):
+    import sqlite3
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from panel.apps import _require_sqlite_with_returning
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    from django.conf import settings
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        with pytest.raises(ImproperlyConfigured, match="SQLite 3.35 or newer is needed; this Python has 3.34.1"):
+            _require_sqlite_with_returning()
+    else:
+        _require_sqlite_with_returning()  # PostgreSQL: no SQLite needed
