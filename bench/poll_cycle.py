@@ -2,14 +2,15 @@
 
 Prints, for one cycle: `status` calls made, SQL queries and seconds; in the same run, the seconds of a naive
 loop of one `status` call per order (timed on a sample and scaled up), and of the bare batched HTTP calls
-with no database work. Two cycles are measured: the first is the worst case, where every order changes (all
-are Pending; a tenth complete, the rest go In progress), and the second, a minute later, the steady state,
-where the running orders have not moved. The provider runs in its own process, as a real one runs on
-another machine. Run:
+with no database work. Three cycles are measured: the worst case, where every order changes (all are
+Pending; a tenth complete, the rest go In progress); a typical minute later (a third of those running move:
+some complete, some end Partial and are refunded, most progress); and an idle minute (nothing moved). The provider runs in its own process, as
+a real one runs on another machine. Run:
 `.venv/bin/python bench/poll_cycle.py [N]` (DATABASE_URL picks the database).
 """
 
 import math
+import multiprocessing
 import statistics
 import sys
 import time
@@ -18,13 +19,22 @@ from datetime import timedelta
 from _setup import django_test_database, stub_provider
 
 NAIVE_SAMPLE = 500
+# Which minute the stub provider is answering for; shared with its forked process.
+ROUND = multiprocessing.Value("i", 0, lock=False)
 
 
 def stub_answer(fields):
+    """Every order is Pending when the bench starts. Round 0: a tenth complete, the rest go In progress with
+    100 of 100 remaining. Round 1 (a typical minute): a third of those still running move: one in six of
+    them completes, one in six ends Partial (a refund), the others progress to 40 remaining. Round 2 and
+    later: as in round 1 (an idle minute: nothing moved)."""
+
     def one(order_id):
         n = int(order_id[1:])
-        state = "Completed" if n % 10 == 0 else "In progress"
-        return {"charge": "0.10000", "start_count": "100", "status": state, "remains": "0" if n % 10 == 0 else "5",
+        state, remains = ("Completed", 0) if n % 10 == 0 else ("In progress", 100)
+        if ROUND.value >= 1 and state == "In progress" and n % 3 == 1:
+            state, remains = {1: ("Completed", 0), 7: ("Partial", 40)}.get(n % 18, (state, 40))
+        return {"charge": "0.10000", "start_count": "100", "status": state, "remains": str(remains),
                 "currency": "USD"}
 
     if "orders" in fields:
@@ -84,23 +94,20 @@ def main(n: int) -> None:
         make_orders(n)
         with connection.cursor() as cursor:  # table statistics, as autovacuum would have them in production
             cursor.execute("ANALYZE")
-        # Every order is active and Pending: in the first cycle all of them change (a tenth complete, the rest
-        # go In progress); the second cycle is the steady state, where the 90% still running have not moved.
-        with QueryCounter(connection) as ctx:
-            started = time.perf_counter()
-            report = polling.run_cycle()
-            cycle = time.perf_counter() - started
-        assert report.polled == n, report
-        done = Order.objects.filter(status="Completed").count()
-        bare_runs.append(bare_calls())
-        # A minute passes before the next beat (orders asked about within POLL_REPOLL_SECONDS are skipped).
-        Order.objects.update(last_polled_at=F("last_polled_at") - timedelta(minutes=1))
-        with QueryCounter(connection) as steady_ctx:
-            started = time.perf_counter()
-            steady = polling.run_cycle()
-            steady_cycle = time.perf_counter() - started
-        bare_runs.append(bare_calls())
+        cycles = []
+        for label, round_ in (("worst case: every order changes", 0), ("a typical minute after", 1),
+                              ("an idle minute after that", 2)):
+            ROUND.value = round_
+            # A minute passes between beats (an order asked about within POLL_REPOLL_SECONDS is skipped).
+            Order.objects.update(last_polled_at=F("last_polled_at") - timedelta(minutes=1))
+            with QueryCounter(connection) as queries:
+                started = time.perf_counter()
+                report = polling.run_cycle()
+                seconds = time.perf_counter() - started
+            cycles.append((label, report, queries.count, seconds))
+            bare_runs.append(bare_calls())
         bare = statistics.median(bare_runs)
+        assert cycles[0][1].polled == n, cycles[0][1]
 
         started = time.perf_counter()
         for order_id in ids[:NAIVE_SAMPLE]:
@@ -108,19 +115,16 @@ def main(n: int) -> None:
         naive = (time.perf_counter() - started) * n / NAIVE_SAMPLE
 
         print(f"poll cycle, {n} active orders, {connection.vendor}")
-        print(f"status calls made          {report.calls:8d}   (ceil(N/100) = {math.ceil(n / 100)})")
-        print(f"SQL queries in the cycle   {ctx.count:8d}")
-        print(f"orders changed / refunded  {report.changed:8d} / {report.refunded}   (completed now: {done})")
-        print(f"cycle, every order changes {cycle:8.3f} s   ({cycle / bare:.2f}x the bare calls, "
-              f"{naive / cycle:.1f}x faster than naive)")
-        print(f"bare batched HTTP calls    {bare:8.3f} s   (median of {', '.join(f'{t:.3f}' for t in bare_runs)})")
-        print(f"naive loop, one per order  {naive:8.3f} s   (timed on {NAIVE_SAMPLE} orders, scaled to {n})")
-        bare_steady = bare * steady.calls / report.calls
-        naive_steady = naive * steady.polled / n
-        print(f"steady cycle, {steady.polled} polled, {steady.changed} changed: {steady.calls} calls, "
-              f"{steady_ctx.count} queries, {steady_cycle:.3f} s "
-              f"({steady_cycle / bare_steady:.2f}x the bare calls for as many IDs, "
-              f"{naive_steady / steady_cycle:.1f}x faster than naive)")
+        print(f"bare batched HTTP calls    {bare:8.3f} s for {n} IDs (median of "
+              f"{', '.join(f'{t:.3f}' for t in bare_runs)})")
+        print(f"naive loop, one per order  {naive:8.3f} s for {n} IDs (timed on {NAIVE_SAMPLE}, scaled up)")
+        for label, report, queries, seconds in cycles:
+            share = report.polled / n  # the bare and naive figures for as many IDs as the cycle polled
+            print(f"\n{label}: {report.polled} polled, {report.changed} changed, {report.refunded} refunded")
+            print(f"  status calls {report.calls} (ceil(polled/100) = {math.ceil(report.polled / 100)}), "
+                  f"SQL queries {queries}")
+            print(f"  {seconds:.3f} s: {seconds / (bare * share):.2f}x the bare calls, "
+                  f"{naive * share / seconds:.1f}x faster than the naive loop")
 
 
 if __name__ == "__main__":

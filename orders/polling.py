@@ -24,7 +24,7 @@ from django.utils import timezone
 
 import smmapi
 from accounts.money import ZERO, money_str, to_money
-from accounts.services import wallet_refund_order
+from accounts.services import wallet_refund_orders
 from catalog import health
 from catalog.models import Provider
 from panel.bulk import bulk_insert_rows, bulk_update_rows
@@ -354,10 +354,9 @@ def _write_changes(changed: list[_PolledOrder], events: list, refunds: list, not
     for order_id, subject, body in notices:
         if order_id in written:
             notice_once(subject, body)
-    for order, amount, note in sorted(refunds, key=lambda refund: (refund[0].user_id, refund[0].pk)):
-        if order.pk in written:
-            wallet_refund_order(order=Order(pk=order.pk, user_id=order.user_id), amount=amount, note=note)
-            report.refunded += 1
+    due = [(order.pk, order.user_id, amount, note) for order, amount, note in refunds if order.pk in written]
+    wallet_refund_orders(due)
+    report.refunded += len(due)
 
 
 _MISSING = smmapi.ItemError(smmapi.MISSING_FROM_ANSWER)

@@ -82,7 +82,10 @@ def bulk_insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
                 raise ValueError(f"a row of {len(row)} values for {len(columns)} columns")
         arrays = [[prep(row[i]) for row in rows] for i, prep in enumerate(preps)]
         with connection.cursor() as cursor:
-            cursor.execute(head + f"SELECT * FROM {_unnest(columns, connection)}", arrays)
+            # In the rows' order: serial keys then follow it, as they do for a multi-row VALUES.
+            names = ", ".join(f"c{i}" for i in range(len(columns)))
+            cursor.execute(head + f"SELECT {names} FROM {_unnest(columns, connection, ordinality=True)} ORDER BY n",
+                           arrays)
         return
     head += "VALUES "
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -119,10 +122,11 @@ def _preparer(field, connection):
     return prep
 
 
-def _unnest(columns, connection) -> str:
-    """PostgreSQL: rows from one array parameter per column, named c0, c1, ..."""
+def _unnest(columns, connection, *, ordinality: bool = False) -> str:
+    """PostgreSQL: rows from one array parameter per column, named c0, c1, ... (and n, their position)."""
     arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
-    return f"unnest({arrays}) AS v ({', '.join(f'c{i}' for i in range(len(columns)))})"
+    names = [f"c{i}" for i in range(len(columns))] + (["n"] if ordinality else [])
+    return f"unnest({arrays}){' WITH ORDINALITY' if ordinality else ''} AS v ({', '.join(names)})"
 
 
 def _update_sql(meta, columns, guards, rows: int, connection) -> str:

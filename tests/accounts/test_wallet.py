@@ -82,3 +82,39 @@ def test_a_charge_the_balance_does_not_cover_changes_nothing(alice):
         wallet_charge_order(order=order)
     alice.refresh_from_db()
     assert alice.balance == Decimal("1") and not LedgerEntry.objects.filter(kind="charge").exists()
+
+
+def test_many_refunds_at_once_raise_each_balance_once_and_chain_the_ledger_rows(alice, bob):
+    from accounts.services import wallet_refund_orders
+    from tests.factories import OrderFactory
+
+    wallet_deposit(user=alice, amount=Decimal("10"))
+    a1, a2, b1 = OrderFactory(user=alice), OrderFactory(user=alice), OrderFactory(user=bob)
+    wallet_deposit(user=alice, amount=Decimal("6"))
+    wallet_deposit(user=bob, amount=Decimal("2"))
+    with transaction.atomic():
+        wallet_refund_orders([(b1.pk, bob.pk, Decimal("2"), "b1"), (a2.pk, alice.pk, Decimal("0.5"), "a2"),
+                              (a1.pk, alice.pk, Decimal("1"), "a1")])
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.balance, bob.balance) == (Decimal("17.5"), Decimal("4"))
+    refunds = LedgerEntry.objects.filter(kind="refund").order_by("id")
+    assert [(e.user_id, e.order_id, e.amount, e.balance_after) for e in refunds] == [
+        (alice.pk, a1.pk, Decimal("1"), Decimal("17")), (alice.pk, a2.pk, Decimal("0.5"), Decimal("17.5")),
+        (bob.pk, b1.pk, Decimal("2"), Decimal("4"))]
+    assert list(LedgerEntry.objects.filter(user=alice).values_list("balance_after", flat=True))[0] == alice.balance
+
+
+def test_a_batch_of_refunds_with_one_already_refunded_order_writes_nothing(alice):
+    from accounts.services import wallet_refund_order, wallet_refund_orders
+    from tests.factories import OrderFactory
+
+    first, second = OrderFactory(user=alice), OrderFactory(user=alice)
+    with transaction.atomic():
+        wallet_refund_order(order=first, amount=Decimal("1"), note="once")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        wallet_refund_orders([(second.pk, alice.pk, Decimal("1"), "fine"), (first.pk, alice.pk, Decimal("1"), "twice")])
+    alice.refresh_from_db()
+    assert alice.balance == Decimal("1") and LedgerEntry.objects.filter(kind="refund").count() == 1
+    with pytest.raises(ValueError, match="positive"), transaction.atomic():
+        wallet_refund_orders([(second.pk, alice.pk, Decimal("0"), "nothing")])
