@@ -27,7 +27,7 @@ from accounts.money import ZERO, money_str, to_money
 from accounts.services import wallet_refund_orders
 from catalog import health
 from catalog.models import Provider
-from panel.bulk import bulk_insert_rows, bulk_update_rows
+from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
 
 from . import claims
 from .models import Order, OrderEvent, Refill
@@ -204,7 +204,7 @@ def _claim_sql(alias: str, vendor: str, count: int):
     meta = Order._meta
     column = {name: qn(meta.get_field(name).column) for name in ("last_polled_at", "state", "status")}
     if vendor == "postgresql":  # one array parameter: see panel.lookups
-        ids_sql, ids = f"= ANY(%s::{meta.pk.cast_db_type(connection)}[])", (lambda order_ids: [list(order_ids)])
+        ids_sql, ids = f"= ANY(%s::{meta.pk.cast_db_type(connection)}[])", (lambda order_ids: [pg_array(order_ids)])
     else:
         ids_sql, ids = f"IN ({', '.join(['%s'] * count)})", list
     finals = ", ".join(["%s"] * len(Order.FINAL_STATUSES))

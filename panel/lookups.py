@@ -8,6 +8,8 @@ execution (it only caches short ones); polling runs a hundred of those per cycle
 from django.db.models import Field
 from django.db.models.lookups import In
 
+from .bulk import pg_array
+
 
 @Field.register_lookup
 class AnyOf(In):
@@ -17,4 +19,4 @@ class AnyOf(In):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         values = [field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
-        return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", (*lhs_params, values)
+        return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", (*lhs_params, pg_array(values))

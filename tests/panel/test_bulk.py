@@ -53,3 +53,32 @@ def test_bulk_insert_rows_refuses_a_row_of_the_wrong_length_and_an_unknown_colum
     with pytest.raises(ValueError, match="no column"):
         bulk_insert_rows(OrderEvent, ["order", "kind"], [(1, "status")])
     assert not OrderEvent.objects.exists()
+
+
+TRICKY_TEXTS = ['say "hi"', "back\\slash \\\" both", "a,b", "{braces}", "NULL", "", "ünï ✓ <b>", "line\nbreak", "'q'"]
+
+
+def test_text_of_every_shape_goes_in_and_comes_back_exactly():
+    order = OrderFactory()
+    when = timezone.now()
+    bulk_insert_rows(OrderEvent, ["order_id", "kind", "message", "staff_only", "created_at"],
+                     [(order.pk, "note", text, i % 2 == 0, when) for i, text in enumerate(TRICKY_TEXTS)])
+    events = list(OrderEvent.objects.filter(order=order).order_by("id"))
+    assert [e.message for e in events] == TRICKY_TEXTS
+    for event, text in zip(events, reversed(TRICKY_TEXTS), strict=True):
+        event.message = text
+    bulk_update_rows(events, ["message"])
+    assert list(OrderEvent.objects.filter(order=order).order_by("id").values_list("message", flat=True)) == \
+        list(reversed(TRICKY_TEXTS))
+
+
+def test_pg_array_writes_literals_and_leaves_other_types_to_the_driver():
+    from datetime import UTC, datetime
+
+    from panel.bulk import pg_array
+
+    when = datetime(2026, 11, 27, 7, 30, 1, 5, tzinfo=UTC)
+    assert pg_array([1, None, True, Decimal("0.10000"), 'a"b\\c', when]) == \
+        '{1,NULL,t,0.10000,"a\\"b\\\\c","2026-11-27T07:30:01.000005+00:00"}'
+    assert pg_array([]) == "{}"
+    assert pg_array([1, {"a": 1}]) == [1, {"a": 1}]
