@@ -146,7 +146,7 @@ def run_cycle() -> Report:
 def _guarded(provider: Provider, report: Report, step, *args):
     try:
         return step(*args)
-    except Exception as exc:  # one batch's database trouble must not stop the cycle; its lease runs out
+    except Exception as exc:  # one batch's trouble must not stop the cycle; its orders are asked again later
         log.exception("polling a batch of %s failed", provider.name)
         report.errors.append(f"{provider.name}: batch failed: {exc.__class__.__name__}")
         return None
@@ -160,12 +160,11 @@ def _backed_off(provider: Provider) -> bool:
 #
 # Claim: one UPDATE stamps `last_polled_at` on the batch's orders that nobody asked about in the last
 # POLL_REPOLL_SECONDS (keeping the stamp it replaced, for a failed call to put back), and answers what
-# polling needs of them. Two overlapping cycles therefore split the
-# orders. The answers are then written only for the orders they change, by one UPDATE that also requires each
-# row to still hold what was read at the claim (status, remains, errors, flag, refunded, ...): a row that
-# changed meanwhile (another poller got there first, staff cleared its flag) is left alone until the next
-# cycle, and its events and refund are not written either. An order that did not change costs one write per
-# cycle, the claim's, and nothing needs releasing.
+# polling needs of them. Two overlapping cycles therefore split the orders. The answers are then written
+# only for the orders they change, by one UPDATE that also requires each row to still hold what was read at
+# the claim (status, remains, errors, flag, refunded, ...): a row that changed meanwhile (another poller got
+# there first, staff cleared its flag) is left alone until the next cycle, and its events and refund are not
+# written either. An order that did not change costs one write per cycle, the claim's; nothing is released.
 
 @dataclass
 class _ClaimedBatch:
