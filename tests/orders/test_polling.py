@@ -310,3 +310,15 @@ def test_a_claim_refuses_conditions_through_a_join(placed):
     order = placed()
     with pytest.raises(ValueError, match="claimed table"):
         claims.claim(Refill.objects.filter(order__provider_id=order.provider_id), seconds=60)
+
+
+def test_poll_orders_says_when_orders_were_asked_about_too_recently_to_ask_again(fake, placed, settings, capsys):
+    settings.POLL_REPOLL_SECONDS = 30
+    order = placed()
+    fake.statuses[order.external_id] = status("In progress", remains="500")
+    call_command("poll_orders")
+    call_command("poll_orders")
+    out = capsys.readouterr().out.splitlines()
+    assert "1 orders polled" in out[0] and "0 orders polled" in out[-2]
+    assert out[-1] == ("1 active orders have been asked about in the last 30 s (by this cycle or another); "
+                       "each is asked again once that much time has passed.")

@@ -1,5 +1,10 @@
-from django.core.management.base import BaseCommand
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from orders.models import Order
 from orders.polling import run_cycle
 
 
@@ -8,3 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write(f"Poll cycle: {run_cycle()}")
+        gap = settings.POLL_REPOLL_SECONDS
+        recent = (Order.objects.filter(state=Order.State.PLACED, last_polled_at__gte=timezone.now() - timedelta(
+            seconds=gap)).exclude(status__in=Order.FINAL_STATUSES).count())
+        if recent:
+            self.stdout.write(f"{recent} active orders have been asked about in the last {gap:g} s (by this cycle "
+                              "or another); each is asked again once that much time has passed.")
