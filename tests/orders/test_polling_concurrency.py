@@ -63,7 +63,9 @@ def test_two_cycles_at_once_refund_each_order_exactly_once(world, settings):
 
 
 def test_when_both_claim_every_order_the_guarded_write_and_the_refund_constraint_still_refund_once(world, settings):
-    settings.POLL_REPOLL_SECONDS = 0  # the second poller's claim wins the orders again
+    # A negative gap: a claim wins orders whatever the other poller stamped on them, even a moment later.
+    settings.POLL_REPOLL_SECONDS = -60
+    settings.POLL_BATCH_SIZE = 200  # one batch each (the fake takes more than 100 IDs), so the calls pair up
     fake, customer, orders = world
     both_asked = threading.Barrier(2, timeout=20)
     fetch = polling._ClaimedBatch.fetch
