@@ -234,7 +234,7 @@ def orders_park_stuck() -> int:
     """Park orders whose worker died mid-request: their outcome is unknown."""
     cutoff = timezone.now() - stuck_after()
     parked = 0
-    for order in Order.objects.filter(state=Order.State.SENDING, sending_since__lt=cutoff).select_related("provider"):
+    for order in Order.objects.filter(state=Order.State.SENDING, sending_since__lt=cutoff).only("pk"):
         with transaction.atomic():
             moved = Order.objects.filter(pk=order.pk, state=Order.State.SENDING).update(
                 state=Order.State.FAILED, needs_attention=True, sending_since=None, updated_at=timezone.now(),

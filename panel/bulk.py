@@ -1,9 +1,10 @@
 """Bulk writes of many rows in one statement, for the hot path of polling.
 
 - `bulk_update_rows`: `UPDATE ... FROM (VALUES ...)` (on PostgreSQL `FROM unnest(<one array per column>)`),
-  different values per row. Django's bulk_update builds a
-  CASE expression per field and row, which costs about a second of Python per hundred rows of a dozen
-  fields; this writes the same change as one plain statement (PostgreSQL, and SQLite 3.33 or newer).
+  different values per row, optionally only where each row still holds what the caller read (an optimistic
+  lock, answered with `RETURNING`: SQLite 3.35 or newer, which panel.apps requires). Django's bulk_update
+  builds a CASE expression per field and row, which costs about a second of Python per hundred rows of a
+  dozen fields.
 - `bulk_insert_rows`: one multi-row `INSERT` (on PostgreSQL from `unnest`), from plain tuples rather than model
   instances.
 

@@ -192,8 +192,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # An order asked about less than this long ago is not asked again: two cycles that overlap (two beats, a
 # manual poll_orders) split the orders rather than both asking. Below the interval, so each cycle polls all.
-POLL_REPOLL_SECONDS = min(env.float("POLL_REPOLL_SECONDS", default=30.0),
-                          0.9 * CELERY_BEAT_SCHEDULE["orders-poll"]["schedule"])
+POLL_REPOLL_SECONDS = max(0.0, min(env.float("POLL_REPOLL_SECONDS", default=30.0),
+                                   0.9 * CELERY_BEAT_SCHEDULE["orders-poll"]["schedule"]))
 # Polling: IDs per `status` call (the protocol's limit is 100), orders per provider per cycle, per-item
 # errors in a row before staff are told, and the backoff of a provider whose calls fail.
 POLL_BATCH_SIZE = min(env.int("POLL_BATCH_SIZE", default=100), 100)

@@ -364,21 +364,27 @@ def _per_item(
     }
 
 
+def _item_field(item: object, key: str, missing: str) -> object | ItemError:
+    """The item's `key` value; a bare value (not an object) stands for it. An error item, a missing key or
+    a nested object or list gives an ItemError."""
+    value = item
+    if isinstance(item, dict):
+        message = error_message(item)
+        if message is not None:
+            return ItemError(message)
+        if key not in item:
+            return ItemError(missing)
+        value = item[key]
+    if isinstance(value, dict | list):
+        return ItemError(error_message(value) or _UNEXPECTED_VALUE)
+    return value
+
+
 def _status_field(item: object) -> object | ItemError:
     """The item's "status" value, or an ItemError for an error item / nested error / no status."""
-    if isinstance(item, str):
-        return item  # an object keyed by ID whose values are bare status strings
-    if not isinstance(item, dict):
+    if not isinstance(item, dict | str):  # a string: an object keyed by ID whose values are bare statuses
         return ItemError(_UNEXPECTED_ITEM)
-    message = error_message(item)
-    if message is not None:
-        return ItemError(message)
-    if "status" not in item:
-        return ItemError(_NO_STATUS)
-    status = item["status"]
-    if isinstance(status, dict | list):
-        return ItemError(error_message(status) or _UNEXPECTED_VALUE)
-    return status
+    return _item_field(item, "status", _NO_STATUS)
 
 
 def _order_status_item(order_id: str, item: object) -> OrderStatusInfo | ItemError:
@@ -415,16 +421,9 @@ def _refill_status_item(refill_id: str, item: object) -> RefillStatusInfo | Item
 
 def _refill_id_item(_order_id: str, item: object) -> str | ItemError:
     """The refill ID from ``{"order": 1, "refill": 1}``, ``{"refill": {"error": ...}}`` or a bare ID."""
-    value = item
-    if isinstance(item, dict):
-        message = error_message(item)
-        if message is not None:
-            return ItemError(message)
-        if "refill" not in item:
-            return ItemError(_NO_REFILL)
-        value = item["refill"]
-    if isinstance(value, dict | list):
-        return ItemError(error_message(value) or _UNEXPECTED_VALUE)
+    value = _item_field(item, "refill", _NO_REFILL)
+    if isinstance(value, ItemError):
+        return value
     refill_id = parse_id(value)
     return refill_id if refill_id is not None else ItemError(_NO_REFILL)
 
@@ -435,16 +434,9 @@ _CANCEL_DECLINED_WORDS = frozenset({"0", "false", "no"})
 
 def _cancel_item(_order_id: str, item: object) -> bool | ItemError:
     """Whether the provider accepted the cancel request: ``"cancel": 1``/``true``, or an ItemError."""
-    value = item
-    if isinstance(item, dict):
-        message = error_message(item)
-        if message is not None:
-            return ItemError(message)
-        if "cancel" not in item:
-            return ItemError(_NO_CANCEL)
-        value = item["cancel"]
-    if isinstance(value, dict | list):
-        return ItemError(error_message(value) or _UNEXPECTED_VALUE)
+    value = _item_field(item, "cancel", _NO_CANCEL)
+    if isinstance(value, ItemError):
+        return value
     if isinstance(value, bool | int | float):
         return parse_bool(value)
     if isinstance(value, str):

@@ -10,11 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start_django(**env_overrides):
+def _start_django(code="print('started')", **env_overrides):
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT,
         env={**env, "DJANGO_SETTINGS_MODULE": "panel.settings"},
         capture_output=True,
@@ -38,6 +38,14 @@ def test_it_starts_with_a_secret_key_when_debug_is_off():
     assert result.stdout.strip() == "started"
 
 
+@pytest.mark.parametrize(("gap", "interval", "kept"), [("-5", "60", "0.0"), ("120", "60", "54.0"), ("10", "60", "10.0")])
+def test_the_repoll_gap_is_kept_between_zero_and_the_poll_interval(gap, interval, kept):
+    code = "from django.conf import settings; print(settings.POLL_REPOLL_SECONDS)"
+    result = _start_django(code, POLL_REPOLL_SECONDS=gap, POLL_INTERVAL_SECONDS=interval)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == kept
+
+
 def test_it_starts_with_dev_defaults():
     result = _start_django()
     assert result.returncode == 0, result.stderr
@@ -52,9 +60,7 @@ def test_an_sqlite_without_returning_is_refused_at_start_with_a_clear_message(mo
 
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
     monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
-    from django.conf import settings
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        with pytest.raises(ImproperlyConfigured, match="SQLite 3.35 or newer is needed; this Python has 3.34.1"):
-            _require_sqlite_with_returning()
-    else:
-        _require_sqlite_with_returning()  # PostgreSQL: no SQLite needed
+    with pytest.raises(ImproperlyConfigured, match="SQLite 3.35 or newer is needed; this Python has 3.34.1"):
+        _require_sqlite_with_returning({"default": {"ENGINE": "django.db.backends.sqlite3"}})
+    # On PostgreSQL the Python's SQLite does not matter.
+    _require_sqlite_with_returning({"default": {"ENGINE": "django.db.backends.postgresql"}})
