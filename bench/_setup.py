@@ -38,24 +38,40 @@ def django_test_database():
 
 
 class QueryCounter:
-    """Counts the statements run on `connection` inside the block, without the cost of Django's debug cursor
-    (which formats every statement's SQL and parameters, and would be measured along with the work)."""
+    """Counts the statements run inside the block, on `connection` and on the connections other threads open
+    meanwhile (the poller writes from a thread of its own on PostgreSQL), without the cost of Django's debug
+    cursor (which formats every statement's SQL and parameters, and would be measured along with the work)."""
 
     def __init__(self, connection):
         self.connection = connection
         self.count = 0
+        self._lock = threading.Lock()
+        self._wrapped = []
 
     def __call__(self, execute, sql, params, many, context):
-        self.count += 1
+        with self._lock:
+            self.count += 1
         return execute(sql, params, many, context)
 
+    def _connection_created(self, sender, connection, **kwargs):
+        if self not in connection.execute_wrappers:  # a reconnection of a connection already counted
+            connection.execute_wrappers.append(self)
+            self._wrapped.append(connection)
+
     def __enter__(self):
-        self._wrapper = self.connection.execute_wrapper(self)
-        self._wrapper.__enter__()
+        from django.db.backends.signals import connection_created
+
+        self.connection.execute_wrappers.append(self)
+        self._wrapped.append(self.connection)
+        connection_created.connect(self._connection_created)
         return self
 
     def __exit__(self, *exc):
-        return self._wrapper.__exit__(*exc)
+        from django.db.backends.signals import connection_created
+
+        connection_created.disconnect(self._connection_created)
+        for connection in self._wrapped:
+            connection.execute_wrappers.remove(self)
 
 
 def _stub_server(answer):

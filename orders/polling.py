@@ -8,6 +8,7 @@ under "Order statuses" below; refill and cancel requests, which must not be sent
 leases of orders.claims. The refund's unique constraint is the last guard.
 """
 
+import collections
 import functools
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -117,8 +118,9 @@ def run_cycle() -> Report:
     """One full cycle in this process: cancels and refills to send and poll, then order statuses.
 
     A provider's status calls are pipelined: while one batch's answers are written to the database, the
-    next batch's call is already on the wire (one call in flight at a time, as without the pipeline). A
-    failed call stops the provider's cycle: it is backed off, and the next cycle tries again.
+    next batch's call is already on the wire (one call in flight at a time, as without the pipeline). On
+    PostgreSQL the writes have a thread of their own as well (see _Writes). A failed call stops the
+    provider's cycle: it is backed off, and the next cycle tries again.
     """
     report = Report()
     for provider in providers_due():
@@ -127,20 +129,59 @@ def run_cycle() -> Report:
         if _backed_off(provider):
             continue
         client = provider.client()  # pooled connections shared by all of this provider's batches
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{provider.pk}") as wire:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{provider.pk}") as wire, \
+                _Writes(provider, report) as writes:
             in_flight = None
             for batch in plan_order_batches(provider):
                 claimed = _guarded(provider, report, _claim_batch, batch)
                 if claimed:
                     claimed.answers = wire.submit(claimed.fetch, client)
                 if in_flight:
-                    _guarded(provider, report, _finish_batch, provider, in_flight, report)
+                    _guarded(provider, report, _finish_batch, provider, in_flight, report, writes)
                 in_flight = claimed
                 if _backed_off(provider):
                     break
             if in_flight:
-                _guarded(provider, report, _finish_batch, provider, in_flight, report)
+                _guarded(provider, report, _finish_batch, provider, in_flight, report, writes)
     return report
+
+
+class _Writes:
+    """Where a cycle writes its batches' answers.
+
+    On PostgreSQL, outside a transaction, they go to a thread of their own, with its own connection: the
+    database server writes one batch while this thread claims the next and reads its answers, rather than
+    each waiting for the other (a batch is written in one transaction either way, and batches share no
+    order). At most MAX_PENDING batches wait to be written. Elsewhere they are written at once: SQLite has a
+    single writer, which the claims need too, and inside a transaction (the tests') another connection
+    would not see its rows.
+    """
+
+    MAX_PENDING = 2
+
+    def __init__(self, provider: Provider, report: Report):
+        connection = connections[router.db_for_write(Order)]
+        self.provider, self.report = provider, report
+        self.pending: collections.deque[Future] = collections.deque()
+        self.thread = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-write-{provider.pk}")
+
+    def submit(self, write, *args) -> None:
+        if self.thread is None:
+            write(*args)
+            return
+        while len(self.pending) >= self.MAX_PENDING:
+            self.pending.popleft().result()
+        self.pending.append(self.thread.submit(_guarded, self.provider, self.report, write, *args))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.thread is not None:
+            self.thread.submit(connections.close_all)  # the thread's own connection, not the caller's
+            self.thread.shutdown(wait=True)
 
 
 def _guarded(provider: Provider, report: Report, step, *args):
@@ -221,8 +262,9 @@ def _unclaim(claimed: _ClaimedBatch) -> None:
         last_polled_at=F("previous_polled_at"))
 
 
-def _finish_batch(provider: Provider, claimed: _ClaimedBatch, report: Report) -> None:
-    """Apply the answers of a claimed batch's call; or, if it failed, back the provider off."""
+def _finish_batch(provider: Provider, claimed: _ClaimedBatch, report: Report, writes: "_Writes | None" = None) -> None:
+    """Apply the answers of a claimed batch's call (written by `writes`, else at once); or, if the call
+    failed, back the provider off."""
     report.calls += 1
     try:
         answers = claimed.answers.result()
@@ -232,7 +274,11 @@ def _finish_batch(provider: Provider, claimed: _ClaimedBatch, report: Report) ->
             _provider_failed(provider, exc, report)
         return
     _provider_answered(provider)
-    _apply_statuses(provider, claimed.orders, answers, report)
+    changes = _apply_statuses(provider, claimed.orders, answers, report)
+    if changes and writes:
+        writes.submit(_write_changes, *changes, report)
+    elif changes:
+        _write_changes(*changes, report)
 
 
 def poll_order_batch(provider_id: int, order_ids: list[int]) -> Report:
@@ -324,7 +370,8 @@ POLL_STATE_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "po
 _POLL_STATE = attrgetter(*POLL_STATE_FIELDS)
 
 
-def _apply_statuses(provider: Provider, orders: list[_PolledOrder], answers: dict, report: Report) -> None:
+def _apply_statuses(provider: Provider, orders: list[_PolledOrder], answers: dict, report: Report) -> tuple | None:
+    """Work out what the answers change; returns what _write_changes is to write, if anything."""
     now = timezone.now()
     events, refunds, notices, changed = [], [], [], []
     for order in orders:
@@ -339,15 +386,20 @@ def _apply_statuses(provider: Provider, orders: list[_PolledOrder], answers: dic
             order.updated_at = now
             changed.append(order)
     report.polled += len(orders)
-    if changed:
-        _write_changes(changed, events, refunds, notices, now, report)
+    return (changed, events, refunds, notices, now) if changed else None
+
+
+def _write_changes(changed: list[_PolledOrder], events: list, refunds: list, notices: list, now: datetime,
+                   report: Report) -> None:
+    progressed, refunded = _write_in_transaction(changed, events, refunds, notices, now)
+    report.changed += progressed  # once committed: a batch that failed changed nothing
+    report.refunded += refunded
 
 
 @transaction.atomic
-def _write_changes(changed: list[_PolledOrder], events: list, refunds: list, notices: list, now: datetime,
-                   report: Report) -> None:
+def _write_in_transaction(changed: list[_PolledOrder], events: list, refunds: list, notices: list,
+                          now: datetime) -> tuple[int, int]:
     written = bulk_update_rows(changed, [*POLL_STATE_FIELDS, "updated_at"], model=Order, expect=POLL_STATE_FIELDS)
-    report.changed += sum(order.progressed for order in changed if order.pk in written)
     bulk_insert_rows(OrderEvent, ["order_id", "kind", "message", "staff_only", "created_at"],
                      [(*event, now) for event in events if event[0] in written])
     for order_id, subject, body in notices:
@@ -355,7 +407,7 @@ def _write_changes(changed: list[_PolledOrder], events: list, refunds: list, not
             notice_once(subject, body)
     due = [(order.pk, order.user_id, amount, note) for order, amount, note in refunds if order.pk in written]
     wallet_refund_orders(due)
-    report.refunded += len(due)
+    return sum(order.progressed for order in changed if order.pk in written), len(due)
 
 
 _MISSING = smmapi.ItemError(smmapi.MISSING_FROM_ANSWER)

@@ -80,3 +80,50 @@ def test_when_both_claim_every_order_the_guarded_write_and_the_refund_constraint
     assert sum(r.polled for r in results) == 2 * len(orders)  # both really worked on every order
     _assert_each_refunded_once(customer, orders)
     assert OrderEvent.objects.filter(kind="status").count() == len(orders)
+
+
+def _connections_to_this_database() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_on_postgresql_a_cycle_writes_from_a_thread_of_its_own_and_closes_its_connection(world, settings):
+    settings.POLL_BATCH_SIZE = 50
+    fake, customer, orders = world
+    writers = []
+    write = polling._write_changes
+
+    def recording_write(*args):
+        writers.append(threading.current_thread())
+        return write(*args)
+
+    before = _connections_to_this_database()
+    with mock.patch.object(polling, "_write_changes", recording_write):
+        report = polling.run_cycle()
+    assert not report.errors and (report.polled, report.changed, report.refunded) == (150, 150, 150)
+    assert len(writers) == 3 and threading.current_thread() not in writers
+    _assert_each_refunded_once(customer, orders)
+    assert _connections_to_this_database() == before  # the writing thread's connection was closed
+
+
+def test_a_batch_whose_write_fails_on_the_writing_thread_is_reported_and_asked_again(world, settings):
+    settings.POLL_BATCH_SIZE = 50
+    fake, customer, orders = world
+    calls = []
+    insert = polling.bulk_insert_rows
+
+    def second_insert_fails(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("the disk is full")
+        return insert(*args)
+
+    with mock.patch.object(polling, "bulk_insert_rows", second_insert_fails):
+        report = polling.run_cycle()
+    assert len(report.errors) == 1 and report.errors[0].endswith("batch failed: RuntimeError"), report.errors
+    assert (report.changed, report.refunded) == (100, 100)
+    assert Order.objects.filter(status="Pending").count() == 50 and LedgerEntry.objects.filter(kind="refund").count() == 100  # the failed batch wrote nothing
+    second = polling.run_cycle()  # the failed batch's orders were stamped, not written: asked again
+    assert not second.errors and second.changed == 50
+    _assert_each_refunded_once(customer, orders)
