@@ -36,14 +36,16 @@ from .services import notice_once
 
 log = logging.getLogger(__name__)
 
-STATUS_MAP = {
+# Plain strings, not the choices' members: they are written to the database in bulk, where a str subclass
+# costs the driver an adaptation per value.
+STATUS_MAP = {key: status.value for key, status in {
     smmapi.OrderStatus.PENDING: Order.Status.PENDING,
     smmapi.OrderStatus.IN_PROGRESS: Order.Status.IN_PROGRESS,
     smmapi.OrderStatus.PROCESSING: Order.Status.PROCESSING,
     smmapi.OrderStatus.COMPLETED: Order.Status.COMPLETED,
     smmapi.OrderStatus.PARTIAL: Order.Status.PARTIAL,
     smmapi.OrderStatus.CANCELED: Order.Status.CANCELED,
-}
+}.items()}
 REFILL_STATUS_MAP = {
     smmapi.RefillStatus.PENDING: Refill.Status.PENDING,
     smmapi.RefillStatus.IN_PROGRESS: Refill.Status.IN_PROGRESS,

@@ -17,6 +17,7 @@ bool, None) is passed as it is, and the others (datetimes, decimals) are prepare
 
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 
 from django.db import connections, router
 
@@ -33,6 +34,8 @@ def bulk_update_rows(objs, fields: list[str], *, model=None, expect: list[str] |
     have in its row: a row that no longer has them is left as it is (an optimistic lock). Then the answer is
     the set of primary keys written.
     """
+    if not fields:
+        raise ValueError("bulk_update_rows needs at least one field to write")
     if not objs:
         return set() if expect else 0
     model = model or type(objs[0])
@@ -40,26 +43,21 @@ def bulk_update_rows(objs, fields: list[str], *, model=None, expect: list[str] |
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     guards = [meta.get_field(name) for name in expect or ()]
-    getters = [(column.attname, _preparer(column, connection)) for column in columns]
-    guard_preps = [_preparer(column, connection) for column in guards]
-
-    def values(obj):
-        row = [prep(getattr(obj, attname)) for attname, prep in getters]
-        if guards:
-            row.extend(prep(value) for prep, value in zip(guard_preps, obj.expected, strict=True))
-        return row
-
+    read = attrgetter(*(column.attname for column in columns))  # a tuple: there are two columns or more
     sql_columns = [*columns, *guards]
+    preps = [_preparer(column, connection) for column in sql_columns]
     written = set()
     updated = 0
     step = len(objs) if connection.vendor == "postgresql" else max(1, MAX_PARAMS // len(sql_columns))
     for start in range(0, len(objs), step):
-        rows = [values(obj) for obj in objs[start:start + step]]
+        chunk = objs[start:start + step]
+        rows = [read(obj) + tuple(obj.expected) for obj in chunk] if guards else [read(obj) for obj in chunk]
+        values = _prepared_columns(rows, preps)  # refuses a row of the wrong length
         if connection.vendor == "postgresql":  # one array per column: a short statement, whatever the rows
-            params = [pg_array(column) for column in zip(*rows, strict=True)]
+            params = [pg_array(column) for column in values]
             params.append(params[0])  # the keys again, for the index lookup (see _update_sql)
         else:
-            params = [value for row in rows for value in row]
+            params = [value for row in zip(*values, strict=True) for value in row]
         sql = _update_sql(meta, columns, guards, len(rows), connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -81,10 +79,7 @@ def bulk_insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
     qn = connection.ops.quote_name
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c.column) for c in columns)}) "
     if connection.vendor == "postgresql":
-        for row in rows:
-            if len(row) != len(columns):
-                raise ValueError(f"a row of {len(row)} values for {len(columns)} columns")
-        arrays = [pg_array([prep(row[i]) for row in rows]) for i, prep in enumerate(preps)]
+        arrays = [pg_array(column) for column in _prepared_columns(rows, preps)]
         with connection.cursor() as cursor:
             # In the rows' order: serial keys then follow it, as they do for a multi-row VALUES.
             names = ", ".join(f"c{i}" for i in range(len(columns)))
@@ -97,7 +92,7 @@ def bulk_insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), step):
             chunk = rows[start:start + step]
-            params = [prep(value) for row in chunk for prep, value in zip(preps, row, strict=True)]
+            params = [value for row in zip(*_prepared_columns(chunk, preps), strict=True) for value in row]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)), params)
 
 
@@ -133,12 +128,10 @@ def _field_by_attname(meta, name):
 
 
 def _preparer(field, connection):
-    """The field's get_db_prep_save, skipped for plain values and remembered for the others."""
+    """The field's get_db_prep_save, remembered per distinct value (a batch repeats its times and amounts)."""
     seen = {}
 
     def prep(value):
-        if type(value) in _PLAIN:
-            return value
         try:
             return seen[value]
         except KeyError:
@@ -148,6 +141,17 @@ def _preparer(field, connection):
             return field.get_db_prep_save(value, connection)
 
     return prep
+
+
+def _prepared_columns(rows, preps) -> list:
+    """The rows' values column by column, each prepared by its column's `prep` unless all are plain (int, str,
+    bool, None, which need no preparing): done a column at a time, the checks run in C."""
+    columns = []
+    for values, prep in zip(zip(*rows, strict=True), preps, strict=True):  # a row of the wrong length: ValueError
+        if not all(map(_PLAIN.__contains__, map(type, values))):
+            values = tuple(map(prep, values))
+        columns.append(values)
+    return columns
 
 
 def _unnest(columns, connection, *, ordinality: bool = False) -> str:

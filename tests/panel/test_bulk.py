@@ -35,6 +35,20 @@ def test_bulk_update_rows_of_nothing_is_a_no_op():
     assert bulk_update_rows([], ["balance"]) == 0
 
 
+def test_bulk_update_rows_refuses_no_fields_and_expected_values_that_do_not_match_the_guards():
+    provider = Provider.objects.create(name="P", api_url="https://p.example/api/v2", api_key="k", poll_failures=3)
+    with pytest.raises(ValueError, match="at least one field"):
+        bulk_update_rows([provider], [])
+    provider.poll_failures, provider.expected = 0, (3,)  # one value for two guarded fields
+    with pytest.raises(ValueError):
+        bulk_update_rows([provider], ["poll_failures"], expect=["poll_failures", "is_active"])
+    provider.expected = (4,)  # the row no longer holds what was read: left as it is
+    assert bulk_update_rows([provider], ["poll_failures"], expect=["poll_failures"]) == set()
+    provider.expected = (3,)
+    assert bulk_update_rows([provider], ["poll_failures"], expect=["poll_failures"]) == {provider.pk}
+    assert Provider.objects.get().poll_failures == 0
+
+
 def test_bulk_insert_rows_writes_plain_tuples_with_every_type_prepared():
     order = OrderFactory()
     when = timezone.now() - timedelta(hours=3)
