@@ -359,11 +359,18 @@ class _PolledOrder:
 
     @classmethod
     def from_row(cls, row) -> "_PolledOrder":
-        row = list(row)
-        for i in cls.MONEY:  # SQLite answers a number, PostgreSQL a Decimal
-            if row[i] is not None and type(row[i]) is not Decimal:
-                row[i] = to_money(Decimal(str(row[i])))
+        if type(row[cls.MONEY[0]]) is not Decimal:  # SQLite answers numbers, PostgreSQL Decimals
+            row = list(row)
+            for i in cls.MONEY:
+                if row[i] is not None:
+                    row[i] = _money_from_number(row[i])
         return cls(*row)
+
+
+@functools.lru_cache(maxsize=4096)
+def _money_from_number(number: int | float) -> Decimal:
+    """SQLite's number for an amount, as the Decimal Django would read (a batch repeats a few amounts)."""
+    return to_money(Decimal(str(number)))
 
 
 # What an answer may change on an order; written only for the orders it did change, and only where the row
