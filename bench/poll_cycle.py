@@ -82,10 +82,13 @@ def main(n: int) -> None:
         client = provider.client()
         ids = [f"E{i}" for i in range(1, n + 1)]
 
+        bare_cpu = []
+
         def bare_calls() -> float:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for i in range(0, n, 100):
                 client.statuses(ids[i:i + 100])
+            bare_cpu.append(time.process_time() - cpu)
             return time.perf_counter() - started
 
         # The bare calls are timed before, between and after the cycles, and the median is kept: the machine's
@@ -101,10 +104,10 @@ def main(n: int) -> None:
             # A minute passes between beats (an order asked about within POLL_REPOLL_SECONDS is skipped).
             Order.objects.update(last_polled_at=F("last_polled_at") - timedelta(minutes=1))
             with QueryCounter(connection) as queries:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 report = polling.run_cycle()
-                seconds = time.perf_counter() - started
-            cycles.append((label, report, queries.count, seconds))
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            cycles.append((label, report, queries.count, seconds, cpu))
             bare_runs.append(bare_calls())
         bare = statistics.median(bare_runs)
         assert cycles[0][1].polled == n, cycles[0][1]
@@ -116,15 +119,16 @@ def main(n: int) -> None:
 
         print(f"poll cycle, {n} active orders, {connection.vendor}")
         print(f"bare batched HTTP calls    {bare:8.3f} s for {n} IDs (median of "
-              f"{', '.join(f'{t:.3f}' for t in bare_runs)})")
+              f"{', '.join(f'{t:.3f}' for t in bare_runs)}); this process's CPU "
+              f"{statistics.median(bare_cpu):.3f} s")
         print(f"naive loop, one per order  {naive:8.3f} s for {n} IDs (timed on {NAIVE_SAMPLE}, scaled up)")
-        for label, report, queries, seconds in cycles:
+        for label, report, queries, seconds, cpu in cycles:
             share = report.polled / n  # the bare and naive figures for as many IDs as the cycle polled
             print(f"\n{label}: {report.polled} polled, {report.changed} changed, {report.refunded} refunded")
             print(f"  status calls {report.calls} (ceil(polled/100) = {math.ceil(report.polled / 100)}), "
                   f"SQL queries {queries}")
             print(f"  {seconds:.3f} s: {seconds / (bare * share):.2f}x the bare calls, "
-                  f"{naive * share / seconds:.1f}x faster than the naive loop")
+                  f"{naive * share / seconds:.1f}x faster than the naive loop; this process's CPU {cpu:.3f} s")
 
 
 if __name__ == "__main__":
