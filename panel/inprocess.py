@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.core.wsgi import get_wsgi_application
+from django.db import connections
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -16,10 +17,16 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _Server(WSGIServer):
+    def close_request(self, request):
+        connections.close_all()  # the serving thread's own: it ends with the block, and must not leave them open
+        super().close_request(request)
+
+
 @contextmanager
 def serve_self():
     """Yield the base URL (http://127.0.0.1:PORT) of this project, served until the block ends."""
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=WSGIServer,
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_Server,
                          handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,4 +38,8 @@ def browser_page():
             page.set_default_timeout(15_000)
             yield page
         finally:
+            # While Playwright's loop runs, Django keeps this thread's connections apart from the ones it
+            # has without the loop (asgiref's Local follows the async context): the test's own connection
+            # must be closed now, or its PostgreSQL session outlives the test.
+            connections.close_all()
             browser.close()
