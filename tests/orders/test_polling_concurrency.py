@@ -123,7 +123,9 @@ def test_a_batch_whose_write_fails_on_the_writing_thread_is_reported_and_asked_a
         report = polling.run_cycle()
     assert len(report.errors) == 1 and report.errors[0].endswith("batch failed: RuntimeError"), report.errors
     assert (report.changed, report.refunded) == (100, 100)
-    assert Order.objects.filter(status="Pending").count() == 50 and LedgerEntry.objects.filter(kind="refund").count() == 100  # the failed batch wrote nothing
+    # The failed batch wrote nothing: its orders are still Pending, unrefunded.
+    assert Order.objects.filter(status="Pending").count() == 50
+    assert LedgerEntry.objects.filter(kind="refund").count() == 100
     second = polling.run_cycle()  # the failed batch's orders were stamped, not written: asked again
     assert not second.errors and second.changed == 50
     _assert_each_refunded_once(customer, orders)
