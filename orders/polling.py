@@ -8,9 +8,10 @@ under "Order statuses" below; refill and cancel requests, which must not be sent
 leases of orders.claims. The refund's unique constraint is the last guard.
 """
 
-import collections
 import functools
 import logging
+import queue
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,6 +69,13 @@ class Report:
     refills_polled: int = 0
     cancels_sent: int = 0
     errors: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_written(self, changed: int, refunded: int) -> None:
+        """Count a batch's write; on PostgreSQL, writes run on two threads at once (see _Writes)."""
+        with self._lock:
+            self.changed += changed
+            self.refunded += refunded
 
     def add(self, other: "Report") -> None:
         for name in ("calls", "polled", "changed", "refunded", "item_errors", "failed_calls", "refills_sent",
@@ -121,7 +129,7 @@ def run_cycle() -> Report:
 
     A provider's status calls are pipelined: while one batch's answers are written to the database, the
     next batch's call is already on the wire (one call in flight at a time, as without the pipeline). On
-    PostgreSQL the writes have a thread of their own as well (see _Writes). A failed call stops the
+    PostgreSQL the writes have threads of their own as well (see _Writes). A failed call stops the
     provider's cycle: it is backed off, and the next cycle tries again.
     """
     report = Report()
@@ -151,39 +159,50 @@ def run_cycle() -> Report:
 class _Writes:
     """Where a cycle writes its batches' answers.
 
-    On PostgreSQL, outside a transaction, they go to a thread of their own, with its own connection: the
-    database server writes one batch while this thread claims the next and reads its answers, rather than
-    each waiting for the other (a batch is written in one transaction either way, and batches share no
-    order). At most MAX_PENDING batches wait to be written. Elsewhere they are written at once: SQLite has a
-    single writer, which the claims need too, and inside a transaction (the tests') another connection
-    would not see its rows.
+    On PostgreSQL, outside a transaction, they go to two threads of their own, each with its own
+    connection: the database server writes batches while this thread claims the next and works out what
+    its answers change, rather than each waiting for the other. A batch is written in one transaction
+    either way; batches share no order, and refunds lock balances in user order, so two writes at once
+    cannot deadlock (as two workers' batches cannot). At most MAX_PENDING batches wait to be written.
+    Elsewhere they are written at once: SQLite has a single writer, which the claims need too, and inside
+    a transaction (the tests') another connection would not see its rows.
     """
 
-    MAX_PENDING = 2
+    THREADS = 2
+    MAX_PENDING = 3
 
     def __init__(self, provider: Provider, report: Report):
         connection = connections[router.db_for_write(Order)]
         self.provider, self.report = provider, report
-        self.pending: collections.deque[Future] = collections.deque()
-        self.thread = None
+        self.threads: list[threading.Thread] = []
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-write-{provider.pk}")
+            self.queue: queue.Queue = queue.Queue(maxsize=self.MAX_PENDING)
+            self.threads = [threading.Thread(target=self._work, name=f"poll-write-{provider.pk}-{i}")
+                            for i in range(self.THREADS)]
+            for thread in self.threads:
+                thread.start()
+
+    def _work(self) -> None:
+        try:
+            while (job := self.queue.get()) is not None:
+                _guarded(self.provider, self.report, *job)
+        finally:
+            connections.close_all()  # this thread's own connection, not the caller's
 
     def submit(self, write, *args) -> None:
-        if self.thread is None:
+        if self.threads:
+            self.queue.put((write, *args))  # waits while MAX_PENDING batches wait: the writes set the pace
+        else:
             write(*args)
-            return
-        while len(self.pending) >= self.MAX_PENDING:
-            self.pending.popleft().result()
-        self.pending.append(self.thread.submit(_guarded, self.provider, self.report, write, *args))
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        if self.thread is not None:
-            self.thread.submit(connections.close_all)  # the thread's own connection, not the caller's
-            self.thread.shutdown(wait=True)
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
 
 
 def _guarded(provider: Provider, report: Report, step, *args):
@@ -400,9 +419,8 @@ def _apply_statuses(provider: Provider, orders: list[_PolledOrder], answers: dic
 
 def _write_changes(changed: list[_PolledOrder], events: list, refunds: list, notices: list, now: datetime,
                    report: Report) -> None:
-    progressed, refunded = _write_in_transaction(changed, events, refunds, notices, now)
-    report.changed += progressed  # once committed: a batch that failed changed nothing
-    report.refunded += refunded
+    # Counted once committed: a batch whose write failed changed nothing.
+    report.count_written(*_write_in_transaction(changed, events, refunds, notices, now))
 
 
 @transaction.atomic
