@@ -11,8 +11,9 @@
 On PostgreSQL a statement with a placeholder per value is long, and psycopg parses it again on every
 execution; an array per column keeps it short and the same for any number of rows.
 
-Values are prepared for the database by their field, as Django would; a value of a plain type (int, str,
-bool, None) is passed as it is, and the others (datetimes, decimals) are prepared once per distinct value.
+Values are prepared for the database by their field, as Django would, a column at a time: a column of
+plain values only (int, str, bool, None) is passed as it is; in any other (datetimes, decimals) each
+distinct value is prepared once.
 """
 
 from datetime import datetime
