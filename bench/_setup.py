@@ -39,7 +39,7 @@ def django_test_database():
 
 class QueryCounter:
     """Counts the statements run inside the block, on `connection` and on the connections other threads open
-    meanwhile (the poller writes from a thread of its own on PostgreSQL), without the cost of Django's debug
+    meanwhile (the poller writes from threads of its own on PostgreSQL), without the cost of Django's debug
     cursor (which formats every statement's SQL and parameters, and would be measured along with the work)."""
 
     def __init__(self, connection):

@@ -1,5 +1,6 @@
 """Two polling cycles at once (two beat instances, an overlap) must not double a refund or an event."""
 
+import itertools
 import threading
 from decimal import Decimal
 from unittest import mock
@@ -88,7 +89,7 @@ def _connections_to_this_database() -> int:
         return cursor.fetchone()[0]
 
 
-def test_on_postgresql_a_cycle_writes_from_a_thread_of_its_own_and_closes_its_connection(world, settings):
+def test_on_postgresql_a_cycle_writes_from_threads_of_its_own_and_closes_their_connections(world, settings):
     settings.POLL_BATCH_SIZE = 50
     fake, customer, orders = world
     writers = []
@@ -104,18 +105,17 @@ def test_on_postgresql_a_cycle_writes_from_a_thread_of_its_own_and_closes_its_co
     assert not report.errors and (report.polled, report.changed, report.refunded) == (150, 150, 150)
     assert len(writers) == 3 and threading.current_thread() not in writers
     _assert_each_refunded_once(customer, orders)
-    assert _connections_to_this_database() == before  # the writing thread's connection was closed
+    assert _connections_to_this_database() == before  # the writing threads' connections were closed
 
 
-def test_a_batch_whose_write_fails_on_the_writing_thread_is_reported_and_asked_again(world, settings):
+def test_a_batch_whose_write_fails_on_a_writing_thread_is_reported_and_asked_again(world, settings):
     settings.POLL_BATCH_SIZE = 50
     fake, customer, orders = world
-    calls = []
+    calls = itertools.count(1)  # two threads write at once: one counter step each, under the interpreter lock
     insert = polling.bulk_insert_rows
 
     def second_insert_fails(*args):
-        calls.append(args)
-        if len(calls) == 2:
+        if next(calls) == 2:
             raise RuntimeError("the disk is full")
         return insert(*args)
 
