@@ -1,11 +1,12 @@
 """Polling benchmark: N active orders (default 10,000) against a stub provider over loopback HTTP.
 
 Prints, for one cycle: `status` calls made, SQL queries and seconds; in the same run, the seconds of a naive
-loop of one `status` call per order (timed on a sample and scaled up), and of the bare batched HTTP calls
-with no database work. Three cycles are measured: the worst case, where every order changes (all are
-Pending; a tenth complete, the rest go In progress); a typical minute later (a third of those running move:
-some complete, some end Partial and are refunded, most progress); and an idle minute (nothing moved). The provider runs in its own process, as
-a real one runs on another machine. Run:
+loop of one `status` call per order (timed on a sample and scaled up) and of the bare batched HTTP calls
+with no database work, each the median of four timings (before, between and after the cycles), and this
+process's CPU for each. Three cycles are measured: the worst case, where every order changes (all are
+Pending; a tenth complete, the rest go In progress); a typical minute later (a third of those running
+move: some complete, some end Partial and are refunded, most progress); and an idle minute (nothing
+moved). The provider runs in its own process, as a real one runs on another machine. Run:
 `.venv/bin/python bench/poll_cycle.py [N]` (DATABASE_URL picks the database).
 """
 
@@ -82,14 +83,20 @@ def main(n: int) -> None:
         client = provider.client()
         ids = [f"E{i}" for i in range(1, n + 1)]
 
-        bare_cpu = []
+        bare_cpu, naive_runs = [], []
 
         def bare_calls() -> float:
+            """Also times the naive loop on a sample, at the same moment, for the same reason."""
             started, cpu = time.perf_counter(), time.process_time()
             for i in range(0, n, 100):
                 client.statuses(ids[i:i + 100])
             bare_cpu.append(time.process_time() - cpu)
-            return time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            for order_id in ids[:NAIVE_SAMPLE]:
+                client.status(order_id)
+            naive_runs.append((time.perf_counter() - started) * n / NAIVE_SAMPLE)
+            return seconds
 
         # The bare calls are timed before, between and after the cycles, and the median is kept: the machine's
         # speed drifts, and one timing could flatter or wrong the cycles.
@@ -112,16 +119,14 @@ def main(n: int) -> None:
         bare = statistics.median(bare_runs)
         assert cycles[0][1].polled == n, cycles[0][1]
 
-        started = time.perf_counter()
-        for order_id in ids[:NAIVE_SAMPLE]:
-            client.status(order_id)
-        naive = (time.perf_counter() - started) * n / NAIVE_SAMPLE
+        naive = statistics.median(naive_runs)
 
         print(f"poll cycle, {n} active orders, {connection.vendor}")
         print(f"bare batched HTTP calls    {bare:8.3f} s for {n} IDs (median of "
               f"{', '.join(f'{t:.3f}' for t in bare_runs)}); this process's CPU "
               f"{statistics.median(bare_cpu):.3f} s")
-        print(f"naive loop, one per order  {naive:8.3f} s for {n} IDs (timed on {NAIVE_SAMPLE}, scaled up)")
+        print(f"naive loop, one per order  {naive:8.3f} s for {n} IDs (timed on {NAIVE_SAMPLE}, scaled up; median of "
+              f"{', '.join(f'{t:.1f}' for t in naive_runs)})")
         for label, report, queries, seconds, cpu in cycles:
             share = report.polled / n  # the bare and naive figures for as many IDs as the cycle polled
             print(f"\n{label}: {report.polled} polled, {report.changed} changed, {report.refunded} refunded")
