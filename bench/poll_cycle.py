@@ -92,10 +92,10 @@ def main(n: int) -> None:
                 client.statuses(ids[i:i + 100])
             bare_cpu.append(time.process_time() - cpu)
             seconds = time.perf_counter() - started
-            started = time.perf_counter()
-            for order_id in ids[:NAIVE_SAMPLE]:
+            started, sample = time.perf_counter(), ids[:NAIVE_SAMPLE]
+            for order_id in sample:
                 client.status(order_id)
-            naive_runs.append((time.perf_counter() - started) * n / NAIVE_SAMPLE)
+            naive_runs.append((time.perf_counter() - started) * n / len(sample))
             return seconds
 
         # The bare calls are timed before, between and after the cycles, and the median is kept: the machine's
@@ -125,7 +125,7 @@ def main(n: int) -> None:
         print(f"bare batched HTTP calls    {bare:8.3f} s for {n} IDs (median of "
               f"{', '.join(f'{t:.3f}' for t in bare_runs)}); this process's CPU "
               f"{statistics.median(bare_cpu):.3f} s")
-        print(f"naive loop, one per order  {naive:8.3f} s for {n} IDs (timed on {NAIVE_SAMPLE}, scaled up; median of "
+        print(f"naive loop, one per order  {naive:8.3f} s for {n} IDs (timed on {min(n, NAIVE_SAMPLE)}, scaled up; median of "
               f"{', '.join(f'{t:.1f}' for t in naive_runs)})")
         for label, report, queries, seconds, cpu in cycles:
             share = report.polled / n  # the bare and naive figures for as many IDs as the cycle polled
