@@ -1,6 +1,6 @@
 """The one money helper: Decimal end to end, 5 places as API v2 shows money, one rounding rule."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from django.db import models
 
@@ -18,6 +18,17 @@ def to_money(value) -> Decimal:
         return Decimal(value).quantize(PLACES, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError) as exc:
         raise ValueError(f"not an amount of money: {value!r}") from exc
+
+
+_SQLITE_DIGITS = Context(prec=15)  # SQLite keeps 15 significant digits of a decimal column, as Django reads it
+
+
+def db_money(value) -> Decimal:
+    """A money column as the driver returned it in plain SQL (SQLite: a float or an int; PostgreSQL: a
+    Decimal), as the ORM would read it."""
+    if isinstance(value, float):
+        value = _SQLITE_DIGITS.create_decimal_from_float(value)
+    return to_money(value)
 
 
 def money_str(value) -> str:

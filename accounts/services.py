@@ -1,7 +1,7 @@
 """Writes on accounts. Each function is one use case in one transaction."""
 
 import secrets
-from decimal import Context, Decimal
+from decimal import Decimal
 
 from django.db import connections, router, transaction
 from django.db.transaction import TransactionManagementError
@@ -10,7 +10,7 @@ from django.utils import timezone
 from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
 
 from .models import LedgerEntry, User
-from .money import money_str, to_money
+from .money import db_money, money_str, to_money
 
 
 @transaction.atomic
@@ -106,22 +106,12 @@ def _balance_add(user_id: int, amount: Decimal) -> Decimal:
         row = cursor.fetchone()
         if row is None:
             raise User.DoesNotExist("User matching query does not exist.")
-        current = _db_money(row[0])
+        current = db_money(row[0])
         new_balance = current + amount
         if new_balance < 0:
             raise InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-amount)}")
         cursor.execute(f"UPDATE {table} SET {balance} = %s WHERE {pk} = %s", [new_balance, user_id])
         return new_balance
-
-
-_SQLITE_DIGITS = Context(prec=15)  # SQLite keeps 15 significant digits of a decimal column, as Django reads it
-
-
-def _db_money(value) -> Decimal:
-    """A money column as the driver returned it (SQLite: a float or an int) as the ORM would read it."""
-    if isinstance(value, float):
-        value = _SQLITE_DIGITS.create_decimal_from_float(value)
-    return to_money(value)
 
 
 def wallet_charge_order(*, order) -> LedgerEntry:
@@ -179,7 +169,7 @@ def _lock_balances(connection, user_ids: list[int]) -> dict[int, Decimal]:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {pk}, {balance} FROM {table} WHERE {pk} {where} ORDER BY {pk}{lock}", params)
-        return {user_id: _db_money(value) for user_id, value in cursor.fetchall()}
+        return {user_id: db_money(value) for user_id, value in cursor.fetchall()}
 
 
 @transaction.atomic

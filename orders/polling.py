@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import smmapi
-from accounts.money import ZERO, money_str, to_money
+from accounts.money import ZERO, db_money, money_str, to_money
 from accounts.services import wallet_refund_orders
 from catalog import health
 from catalog.models import Provider
@@ -386,10 +386,8 @@ class _PolledOrder:
         return cls(*row)
 
 
-@functools.lru_cache(maxsize=4096)
-def _money_from_number(number: int | float) -> Decimal:
-    """SQLite's number for an amount, as the Decimal Django would read (a batch repeats a few amounts)."""
-    return to_money(Decimal(str(number)))
+# SQLite's number for an amount, as the ORM would read it; once per distinct amount (a batch repeats a few).
+_money_from_number = functools.lru_cache(maxsize=4096)(db_money)
 
 
 # What an answer may change on an order; written only for the orders it did change, and only where the row
