@@ -40,3 +40,36 @@ def test_the_order_page_goes_from_pending_to_in_progress_to_completed_without_a_
     assert page.evaluate("window.notReloaded") is True  # the same page, its part swapped in place
     page.wait_for_timeout(1500)
     assert page.locator("#order-live[hx-trigger]").count() == 0  # final: it stopped asking
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_the_orders_list_shows_each_status_on_screen_and_keeps_it_live(live_server, browser_page, settings):
+    settings.LIVE_REFRESH_SECONDS = 1
+    customer = User.objects.create_user("gina", "gina@example.com", "gina-pass-123")
+    wallet_deposit(user=customer, amount=Decimal("10"))
+    with mock.patch("orders.tasks.send_order.apply_async"):
+        orders = [order_place(user=customer, service=ServiceFactory(name=f"Followers, a long service name {i}"),
+                              fields={"link": f"https://instagram.com/p/a-rather-long-post-path-{i}", "quantity": "1000"})
+                  for i in range(2)]
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "gina")
+    page.fill("#id_password", "gina-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/orders/")
+
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")  # nothing beyond the right edge
+    for order in orders:
+        status = page.locator(f"#order-{order.pk} .status")
+        expect(status).to_have_text("Pending")
+        box = status.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        remains = page.locator(f"#order-{order.pk} td[data-label='Remains']")
+        assert remains.evaluate("el => getComputedStyle(el, '::before').content") == '"Remains"'  # labelled
+
+    Order.objects.filter(pk=orders[0].pk).update(state="placed", status="In progress", remains=600)
+    expect(page.locator(f"#order-{orders[0].pk} .status")).to_have_text("In progress")
+    expect(page.locator(f"#order-{orders[0].pk} td[data-label='Remains']")).to_contain_text("600")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")  # the swapped rows are laid out alike
