@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.services import wallet_deposit
-from orders.models import Order
+from orders.models import Order, Refill
 from orders.services import order_place
-from tests.factories import ServiceFactory
+from tests.factories import OrderFactory, ServiceFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -73,3 +73,33 @@ def test_on_a_phone_the_orders_list_shows_each_status_on_screen_and_keeps_it_liv
     expect(page.locator(f"#order-{orders[0].pk} .status")).to_have_text("In progress")
     expect(page.locator(f"#order-{orders[0].pk} td[data-label='Remains']")).to_contain_text("600")
     assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")  # the swapped rows are laid out alike
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_customers_lists_fit_a_phone_with_every_line_labelled(live_server, browser_page):
+    customer = User.objects.create_user("hana", "hana@example.com", "hana-pass-123")
+    wallet_deposit(user=customer, amount=Decimal("10"))
+    service = ServiceFactory(name="Instagram Followers [Real, lifetime refill, 30 days guarantee]", rate=Decimal("1.5"),
+                             description="Starts within an hour.\nUp to 5k a day.")
+    order = OrderFactory(user=customer, service=service, status="Completed", remains=0,
+                         link="https://instagram.com/p/a-very-long-post-path-that-would-not-fit-a-phone")
+    Refill.objects.create(order=order, status=Refill.Status.REJECTED, error="Refill is not available for this order")
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "hana")
+    page.fill("#id_password", "hana-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    for path, row, label in (("/services/", f"#service-{service.pk}", "Rate per 1000"),
+                             ("/accounts/transactions/", "tbody tr", "Balance after"),
+                             ("/orders/", f"#order-{order.pk}", "Status"),
+                             ("/orders/refills/", "tbody tr", "Note")):
+        page.goto(live_server.url + path)
+        expect(page.locator(row).first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        for wrap in page.locator(".table-wrap").all():
+            assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth"), path
+        cell = page.locator(f"{row} td[data-label='{label}']").first
+        assert cell.evaluate("el => getComputedStyle(el, '::before').content") == f'"{label}"', path
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, path
