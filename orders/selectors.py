@@ -50,6 +50,12 @@ def order_is_live(order: Order) -> bool:
     return not order.is_final and order.state not in (Order.State.REJECTED, Order.State.CANCELED)
 
 
+def order_page_is_live(order: Order) -> bool:
+    """The order's page also keeps refreshing while a refill of it is open, so that the customer who asked
+    for one sees it go from Queued to Completed. Needs `order.refill_list` (order_for_viewer prefetches it)."""
+    return order_is_live(order) or any(refill.is_open for refill in order.refill_list)
+
+
 def order_can_cancel(order: Order) -> bool:
     if order.state == Order.State.QUEUED:
         return True

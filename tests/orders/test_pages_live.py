@@ -28,6 +28,21 @@ def test_an_active_orders_page_refreshes_itself_and_a_final_one_stops(client, fu
     assert "hx-trigger" not in fragment and "Completed" in fragment
 
 
+def test_a_completed_orders_page_keeps_refreshing_while_its_refill_is_open(client, funded, order):
+    client.force_login(funded)
+    Order.objects.filter(pk=order.pk).update(state="placed", status="Completed", remains=0)
+    refill = Refill.objects.create(order=order)  # Queued
+    live = reverse("orders:detail", args=[order.pk]) + "?live=1"
+    fragment = client.get(live, **HTMX).content.decode()
+    assert "hx-trigger" in fragment and "Queued" in fragment
+    Refill.objects.filter(pk=refill.pk).update(status=Refill.Status.IN_PROGRESS, external_id="R1")
+    fragment = client.get(live, **HTMX).content.decode()
+    assert "hx-trigger" in fragment and "In progress" in fragment
+    Refill.objects.filter(pk=refill.pk).update(status=Refill.Status.COMPLETED)
+    fragment = client.get(live, **HTMX).content.decode()
+    assert "hx-trigger" not in fragment and "Completed" in fragment.split("<h2>Refills</h2>")[1]
+
+
 def test_the_live_fragment_shows_the_new_status_without_a_reload(client, funded, order):
     client.force_login(funded)
     Order.objects.filter(pk=order.pk).update(state="placed", status="In progress", remains=400, start_count=10)
