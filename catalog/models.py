@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.money import money_field
 
@@ -65,6 +66,13 @@ class Provider(models.Model):
         }
         options.update(overrides)
         return smmapi.Client(url or self.api_url, self.api_key, **options)
+
+    @property
+    def polling_paused_until(self):
+        """When polling this provider resumes, if its calls kept failing and it is backed off now."""
+        if self.poll_backoff_until is not None and self.poll_backoff_until > timezone.now():
+            return self.poll_backoff_until
+        return None
 
     @property
     def is_healthy(self) -> bool:

@@ -69,6 +69,18 @@ def test_failing_provider_shows_since_when_and_its_last_error(staff):
     assert "failing" in html and "connection refused by provider.example" in html
 
 
+def test_a_backed_off_provider_shows_until_when_polling_is_paused_and_not_once_that_passed(staff):
+    provider = make_provider(last_success_at=timezone.now() - timezone.timedelta(hours=1), last_error_at=timezone.now(),
+                             last_error="Ambiguous: read timed out", poll_failures=3,
+                             poll_backoff_until=timezone.now() + timezone.timedelta(minutes=4))
+    until = timezone.localtime(provider.poll_backoff_until).strftime("%Y-%m-%d %H:%M")
+    for name in ("providers", "dashboard"):
+        html = _page(staff, name)
+        assert f"Polling paused until {until} after 3 failed calls in a row." in html, name
+    Provider.objects.filter(pk=provider.pk).update(poll_backoff_until=timezone.now() - timezone.timedelta(seconds=1))
+    assert "Polling paused" not in _page(staff, "providers")
+
+
 def test_provider_list_runs_a_constant_number_of_queries(staff, django_assert_max_num_queries):
     first = make_provider("P0")
     make_service(first)
