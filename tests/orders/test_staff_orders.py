@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from orders.models import Order
@@ -87,6 +88,18 @@ def test_staff_clear_the_flag_of_a_placed_order_they_checked(client, carol, fail
     client.post(reverse("staff_orders:clear_flag", args=[failed.pk]))
     failed.refresh_from_db()
     assert (failed.needs_attention, failed.poll_errors) == (False, 0)
+
+
+def test_staff_see_when_a_placed_order_was_last_asked_about_and_its_errors_in_a_row(client, carol, funded, failed):
+    asked = timezone.now().replace(microsecond=0)
+    Order.objects.filter(pk=failed.pk).update(state="placed", external_id="E1", last_polled_at=asked, poll_errors=2)
+    client.force_login(carol)
+    html = client.get(reverse("orders:detail", args=[failed.pk])).content.decode()
+    when = timezone.localtime(asked).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"{when} · the provider answered with an error 2 times in a row" in html
+    client.force_login(funded)  # the customer sees neither
+    html = client.get(reverse("orders:detail", args=[failed.pk])).content.decode()
+    assert "Last asked" not in html and "in a row" not in html
 
 
 def test_customers_cannot_take_staff_decisions(client, funded, failed):
