@@ -137,6 +137,9 @@ class Refill(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A request for it may have reached the provider without the answer reaching us (a timeout, a dropped
+    # connection): it is sent again, and a refusal then ("already requested") is put before staff.
+    answer_lost_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_errors = models.PositiveIntegerField(default=0)
     # Not indexed: claims look rows up by primary key, and an unindexed claim can be a HOT update.

@@ -532,12 +532,13 @@ def _batches(queryset, size=None):
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
-def _in_claimed_batches(wanted, report: Report, *, call, apply, still=None, related=()) -> int:
+def _in_claimed_batches(wanted, report: Report, *, call, apply, still=None, related=(), answer_lost=None) -> int:
     """Claim the `wanted` rows batch by batch, make one provider call per batch and apply its answers.
 
     `still` is what a row must still be to be claimed, on its own table (default: `wanted`); `wanted` may
     go through joins to pick the rows. A failed call lets its batch go and is raised: the caller backs the
-    provider off. Returns rows done.
+    provider off. When the provider may have acted on a failed call (smmapi.Ambiguous), `answer_lost` is
+    told which rows first. Returns rows done.
     """
     done = 0
     still = wanted if still is None else still
@@ -548,7 +549,9 @@ def _in_claimed_batches(wanted, report: Report, *, call, apply, still=None, rela
         report.calls += 1
         try:
             answers = call(rows)
-        except smmapi.SmmApiError:
+        except smmapi.SmmApiError as exc:
+            if answer_lost and isinstance(exc, smmapi.Ambiguous):
+                answer_lost(rows)
             claims.release(wanted.model, token, [row.pk for row in rows])
             raise
         apply(rows, answers)
@@ -570,7 +573,14 @@ def _send_refills(provider: Provider, report: Report) -> None:
     report.refills_sent += _in_claimed_batches(
         queued.filter(order__provider=provider), report, still=queued,
         call=lambda refills: client.refills([r.order.external_id for r in refills]),
-        apply=_apply_refills_sent, related=("order",))
+        apply=_apply_refills_sent, related=("order",), answer_lost=_refills_answer_lost)
+
+
+def _refills_answer_lost(refills: list[Refill]) -> None:
+    """The provider may have taken these refill requests: they go again, and a refusal then may only mean
+    "already requested" (see _apply_refills_sent)."""
+    Refill.objects.filter(pk__any=[refill.pk for refill in refills], status=Refill.Status.QUEUED).update(
+        answer_lost_at=timezone.now())
 
 
 def _poll_refills(provider: Provider, report: Report) -> None:
@@ -601,20 +611,36 @@ def _apply_cancels(orders: list[Order], answers: dict) -> None:
 
 @transaction.atomic
 def _apply_refills_sent(refills: list[Refill], answers: dict) -> None:
+    """Store the refill IDs the provider gave, or its refusals. A refusal of a refill whose earlier request
+    went unanswered may mean the provider is refilling already ("already requested"): its order is put
+    before staff, who check with the provider and then clear the flag."""
     now = timezone.now()
-    events = []
+    events, unsure = [], []
     for refill in refills:
         answer = answers.get(refill.order.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
         if isinstance(answer, smmapi.ItemError):
             refill.status, refill.error = Refill.Status.REJECTED, answer.message[:255]
             events.append(OrderEvent(order=refill.order, kind="refill",
                                      message=f"The provider refused the refill: {refill.error}."))
+            if refill.answer_lost_at:
+                unsure.append(refill)
+                events.append(OrderEvent(
+                    order=refill.order, kind="refill", staff_only=True,
+                    message=f"An earlier request for this refill went unanswered "
+                            f"({timezone.localtime(refill.answer_lost_at):%Y-%m-%d %H:%M}); the provider may be "
+                            "refilling already. Check with the provider, then clear the flag."))
         else:
             refill.status, refill.external_id = Refill.Status.PENDING, str(answer)
             events.append(OrderEvent(order=refill.order, kind="refill", message="Refill requested from the provider."))
         refill.sent_at, refill.updated_at = now, now
     Refill.objects.bulk_update(refills, ["status", "error", "external_id", "sent_at", "updated_at"])
     OrderEvent.objects.bulk_create(events)
+    if unsure:
+        Order.objects.filter(pk__any=[refill.order_id for refill in unsure]).update(needs_attention=True)
+        for refill in unsure:
+            notice_once(f"Order #{refill.order_id}: its refill may be running at the provider",
+                        f"A request for the refill went unanswered; asked again, the provider answered "
+                        f"“{refill.error}”. The customer sees the refill as rejected.")
 
 
 @transaction.atomic

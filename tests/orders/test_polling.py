@@ -280,6 +280,73 @@ def test_refill_goes_upstream_batched_and_its_status_is_polled(fake, placed, ser
     assert fake.calls_of("refill_status")[-1]["refills"] == "77"
 
 
+@pytest.fixture
+def completed_with_refill(fake, placed, service):
+    """A completed order of a refill service, with a refill queued."""
+    service.refill = True
+    service.save()
+    order = placed()
+    fake.statuses[order.external_id] = status("Completed")
+    cycle()
+    order_refill_request(user=order.user, order_id=order.pk)
+    return order
+
+
+def _next_cycle_after_backoff(order):
+    order.provider.__class__.objects.filter(pk=order.provider_id).update(poll_backoff_until=None)
+    return cycle()
+
+
+def test_a_refill_request_left_unanswered_then_refused_as_already_requested_goes_before_staff(
+        fake, completed_with_refill):
+    order = completed_with_refill
+    fake.fault = (502, "<html>Bad gateway</html>")  # the provider may have taken the request
+    report = cycle()
+    assert report.failed_calls == 1
+    refill = Refill.objects.get(order=order)
+    assert (refill.status, refill.answer_lost_at is not None) == ("Queued", True)
+
+    fake.fault = None
+    fake.refill_ids[order.external_id] = {"error": "Refill already requested"}
+    _next_cycle_after_backoff(order)
+    refill.refresh_from_db()
+    order.refresh_from_db()
+    assert (refill.status, refill.error) == ("Rejected", "Refill already requested")
+    assert order.needs_attention is True
+    staff_line = OrderEvent.objects.get(order=order, kind="refill", staff_only=True).message
+    assert "went unanswered" in staff_line and "may be refilling already" in staff_line
+    assert StaffNotice.objects.filter(subject=f"Order #{order.pk}: its refill may be running at the provider").exists()
+    assert len(fake.calls_of("refill")) == 2
+
+
+def test_a_refill_refused_after_a_call_that_surely_did_not_reach_the_provider_is_simply_rejected(
+        fake, completed_with_refill):
+    order = completed_with_refill
+    fake.fault = (200, '{"error": "Too many requests"}')  # refused as a whole: nothing was taken
+    cycle()
+    assert Refill.objects.get(order=order).answer_lost_at is None
+    fake.fault = None
+    fake.refill_ids[order.external_id] = {"error": "Refill is disabled for this order"}
+    _next_cycle_after_backoff(order)
+    refill = Refill.objects.get(order=order)
+    order.refresh_from_db()
+    assert (refill.status, refill.error, order.needs_attention) == ("Rejected", "Refill is disabled for this order",
+                                                                    False)
+    assert not OrderEvent.objects.filter(order=order, staff_only=True).exists()
+
+
+def test_a_refill_taken_on_the_second_request_after_a_lost_answer_is_tracked_as_usual(fake, completed_with_refill):
+    order = completed_with_refill
+    fake.fault = (504, "<html>Gateway timeout</html>")
+    cycle()
+    fake.fault = None
+    fake.refill_ids[order.external_id] = 91
+    _next_cycle_after_backoff(order)
+    refill = Refill.objects.get(order=order)
+    order.refresh_from_db()
+    assert (refill.status, refill.external_id, order.needs_attention) == ("Pending", "91", False)
+
+
 def test_refill_is_refused_when_not_eligible_or_already_open(fake, placed, service):
     order = placed()
     with pytest.raises(OrderRefused, match="does not offer refills"):
