@@ -56,6 +56,22 @@ def order_page_is_live(order: Order) -> bool:
     return order_is_live(order) or any(refill.is_open for refill in order.refill_list)
 
 
+def cancel_note(order: Order) -> str:
+    """What became of the customer's cancel request, as its page says it; "" when there is nothing to say.
+
+    An order that finished before its request went upstream keeps the request, never sent; a Canceled
+    order needs no word on a refusal that the provider's own status has overtaken.
+    """
+    if not order.cancel_state:
+        return ""
+    if order.cancel_state == Order.Cancel.REQUESTED and order.is_final and order.status != Order.Status.CANCELED:
+        return f"Cancel not sent: the order was already {order.get_status_display()}."
+    if order.cancel_state == Order.Cancel.REFUSED and order.status == Order.Status.CANCELED:
+        return ""
+    note = order.get_cancel_state_display()
+    return f"{note}: {order.cancel_error}" if order.cancel_error else note
+
+
 def order_can_cancel(order: Order) -> bool:
     if order.state == Order.State.QUEUED:
         return True

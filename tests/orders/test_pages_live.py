@@ -43,6 +43,24 @@ def test_a_completed_orders_page_keeps_refreshing_while_its_refill_is_open(clien
     assert "hx-trigger" not in fragment and "Completed" in fragment.split("<h2>Refills</h2>")[1]
 
 
+@pytest.mark.parametrize(("state", "status", "error", "shown"), [
+    ("requested", "In progress", "", "Cancel requested"),
+    ("accepted", "In progress", "", "Cancel accepted by the provider"),
+    ("refused", "In progress", "Order is not cancelable", "Cancel refused by the provider: Order is not cancelable"),
+    ("requested", "Completed", "", "Cancel not sent: the order was already Completed."),  # it finished first
+    ("refused", "Canceled", "Already canceled", None),  # the provider's status says what became of it
+    ("accepted", "Canceled", "", "Cancel accepted by the provider"),
+])
+def test_the_order_page_says_what_became_of_a_cancel_request(client, funded, order, state, status, error, shown):
+    Order.objects.filter(pk=order.pk).update(state="placed", status=status, cancel_state=state, cancel_error=error)
+    client.force_login(funded)
+    html = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    if shown is None:
+        assert 'id="cancel-state"' not in html
+    else:
+        assert f'<p class="muted" id="cancel-state">{shown}</p>' in html
+
+
 def test_the_live_fragment_shows_the_new_status_without_a_reload(client, funded, order):
     client.force_login(funded)
     Order.objects.filter(pk=order.pk).update(state="placed", status="In progress", remains=400, start_count=10)
