@@ -15,6 +15,13 @@ from tests.factories import OrderFactory, ServiceFactory
 pytestmark = pytest.mark.e2e
 
 
+def _log_in(page, live_server, username, password):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="Log in").click()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_order_page_goes_from_pending_to_in_progress_to_completed_without_a_reload(live_server, browser_page,
                                                                                      settings):
@@ -25,10 +32,7 @@ def test_the_order_page_goes_from_pending_to_in_progress_to_completed_without_a_
         order = order_place(user=customer, service=ServiceFactory(), fields={"link": "https://x.com/f",
                                                                              "quantity": "1000"})
     page = browser_page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "frank")
-    page.fill("#id_password", "frank-pass-123")
-    page.get_by_role("button", name="Log in").click()
+    _log_in(page, live_server, "frank", "frank-pass-123")
     page.goto(f"{live_server.url}/orders/{order.pk}/")
     expect(page.locator("h1 + .status")).to_have_text("Pending")
     page.evaluate("window.notReloaded = true")
@@ -53,10 +57,7 @@ def test_on_a_phone_the_orders_list_shows_each_status_on_screen_and_keeps_it_liv
                   for i in range(2)]
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "gina")
-    page.fill("#id_password", "gina-pass-123")
-    page.get_by_role("button", name="Log in").click()
+    _log_in(page, live_server, "gina", "gina-pass-123")
     page.goto(f"{live_server.url}/orders/")
 
     wrap = page.locator(".table-wrap")
@@ -86,10 +87,7 @@ def test_the_customers_lists_fit_a_phone_with_every_line_labelled(live_server, b
     Refill.objects.create(order=order, status=Refill.Status.REJECTED, error="Refill is not available for this order")
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "hana")
-    page.fill("#id_password", "hana-pass-123")
-    page.get_by_role("button", name="Log in").click()
+    _log_in(page, live_server, "hana", "hana-pass-123")
     for path, row, label in (("/services/", f"#service-{service.pk}", "Rate per 1000"),
                              ("/accounts/transactions/", "tbody tr", "Balance after"),
                              ("/orders/", f"#order-{order.pk}", "Status"),
