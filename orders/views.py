@@ -60,7 +60,8 @@ def order_detail(request, pk):
     template = "orders/_live.html" if _is_refresh(request) else "orders/detail.html"
     return render(request, template, {
         "order": order, "params": param_rows(order.params), "live": selectors.order_page_is_live(order),
-        "cancel_note": selectors.cancel_note(order), "can_cancel": order.user_id == request.user.pk and selectors.order_can_cancel(order),
+        "cancel_note": selectors.cancel_note(order),
+        "can_cancel": order.user_id == request.user.pk and selectors.order_can_cancel(order),
         "can_refill": order.user_id == request.user.pk and selectors.order_can_refill(order),
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
     })
