@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from orders import selectors as order_selectors
 from panel import selectors as panel_selectors
 from panel import services as panel_services
 from panel.decorators import staff_required
@@ -41,6 +42,7 @@ def dashboard(request):
     return render(request, "staff/dashboard.html", {
         "notices": panel_selectors.staff_notices_unresolved(),
         "providers": _with_hosts(selectors.providers_for_staff()),
+        "polling": order_selectors.polling_overview(),
     })
 
 

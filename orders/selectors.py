@@ -1,6 +1,11 @@
 """Reads behind the order pages. Each is a fixed number of queries however many orders there are."""
 
-from django.db.models import Prefetch, Q
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Min, Prefetch, Q
+from django.utils import timezone
 
 from .models import Order, OrderEvent, Refill
 
@@ -111,3 +116,24 @@ def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False
             match |= Q(pk=int(search.lstrip("#")))
         orders = orders.filter(match)
     return orders.order_by("-id")
+
+
+@dataclass(frozen=True)
+class PollingOverview:
+    """For staff: are orders still being asked about? If beat or its worker stops, orders stop moving and
+    nothing else says so."""
+
+    waiting: int  # placed orders of active providers that the provider has not finished
+    last_asked_at: datetime | None  # when one of them was last asked about
+    quiet_since: datetime | None  # set when none has been asked about for too long: since when
+
+
+def polling_overview() -> PollingOverview:
+    waiting = (Order.objects.filter(state=Order.State.PLACED, provider__is_active=True)
+               .exclude(status__in=Order.FINAL_STATUSES)
+               .aggregate(n=Count("id"), last=Max("last_polled_at"), first=Min("created_at")))
+    quiet_since = waiting["last"] or waiting["first"]  # never asked: since the oldest of them was placed
+    too_long = timedelta(seconds=max(5 * settings.POLL_INTERVAL_SECONDS, 300))
+    stalled = bool(waiting["n"]) and timezone.now() - quiet_since > too_long
+    return PollingOverview(waiting=waiting["n"], last_asked_at=waiting["last"],
+                           quiet_since=quiet_since if stalled else None)

@@ -185,15 +185,17 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Seconds between catalog syncs of every active provider.
 CATALOG_SYNC_SECONDS = env.float("CATALOG_SYNC_SECONDS", default=3600.0)
+# Seconds between polling cycles (order, refill and cancel progress).
+POLL_INTERVAL_SECONDS = env.float("POLL_INTERVAL_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "catalog-sync": {"task": "catalog.sync_all", "schedule": CATALOG_SYNC_SECONDS},
     "orders-sweep": {"task": "orders.sweep", "schedule": env.float("ORDER_SWEEP_SECONDS", default=60.0)},
-    "orders-poll": {"task": "orders.poll_cycle", "schedule": env.float("POLL_INTERVAL_SECONDS", default=60.0)},
+    "orders-poll": {"task": "orders.poll_cycle", "schedule": POLL_INTERVAL_SECONDS},
 }
 # An order asked about less than this long ago is not asked again: two cycles that overlap (two beats, a
 # manual poll_orders) split the orders rather than both asking. Below the interval, so each cycle polls all.
 POLL_REPOLL_SECONDS = max(0.0, min(env.float("POLL_REPOLL_SECONDS", default=30.0),
-                                   0.9 * CELERY_BEAT_SCHEDULE["orders-poll"]["schedule"]))
+                                   0.9 * POLL_INTERVAL_SECONDS))
 # Polling: IDs per `status` call (the protocol's limit is 100), orders per provider per cycle, per-item
 # errors in a row before staff are told, and the backoff of a provider whose calls fail.
 POLL_BATCH_SIZE = min(env.int("POLL_BATCH_SIZE", default=100), 100)

@@ -106,3 +106,43 @@ def test_customers_cannot_take_staff_decisions(client, funded, failed):
     client.force_login(funded)
     assert client.post(reverse("staff_orders:cancel_refund", args=[failed.pk])).status_code == 403
     assert "Resend to the provider" not in client.get(reverse("orders:detail", args=[failed.pk])).content.decode()
+
+
+# ---------------------------------------------------------------- is polling running?
+
+
+def _dashboard(client, carol):
+    client.force_login(carol)
+    return client.get(reverse("staff_catalog:dashboard")).content.decode()
+
+
+def test_the_dashboard_says_when_orders_were_last_asked_about(client, carol, funded, service, no_broker):
+    assert "No order is waiting on a provider." in _dashboard(client, carol)
+    orders = [order_place(user=funded, service=service, fields={"link": "https://x.com/p", "quantity": "1000"})
+              for _ in range(2)]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        state="placed", last_polled_at=timezone.now() - timezone.timedelta(minutes=1, seconds=5))
+    html = _dashboard(client, carol)
+    assert "2 orders waiting on providers;\n      last asked about 1\xa0minute ago." in html
+    assert "No order has been asked about" not in html
+
+
+def test_the_dashboard_warns_when_no_order_has_been_asked_about_for_long(client, carol, funded, service, no_broker,
+                                                                          settings):
+    settings.POLL_INTERVAL_SECONDS = 60  # too long: five intervals, and at least five minutes
+    order = order_place(user=funded, service=service, fields={"link": "https://x.com/p", "quantity": "1000"})
+    Order.objects.filter(pk=order.pk).update(state="placed")  # placed just now, not asked about yet
+    html = _dashboard(client, carol)
+    assert "none asked about yet" in html and "No order has been asked about" not in html
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=6))
+    assert "No order has been asked about for 6\xa0minutes." in _dashboard(client, carol)
+    Order.objects.filter(pk=order.pk).update(last_polled_at=timezone.now() - timezone.timedelta(minutes=4))
+    assert "No order has been asked about" not in _dashboard(client, carol)
+    Order.objects.filter(pk=order.pk).update(last_polled_at=timezone.now() - timezone.timedelta(minutes=20))
+    assert "No order has been asked about for 20\xa0minutes." in _dashboard(client, carol)
+    order.provider.__class__.objects.filter(pk=order.provider_id).update(is_active=False)  # not polled on purpose
+    html = _dashboard(client, carol)
+    assert "No order has been asked about" not in html and "No order is waiting on a provider." in html
+    Order.objects.filter(pk=order.pk).update(status="Completed")
+    order.provider.__class__.objects.filter(pk=order.provider_id).update(is_active=True)
+    assert "No order is waiting on a provider." in _dashboard(client, carol)
