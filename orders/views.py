@@ -99,7 +99,11 @@ def order_refill(request, pk):
 def refill_list(request):
     page = Paginator(selectors.refills_for_customer(user=request.user), ORDERS_PER_PAGE).get_page(
         request.GET.get("page"))
-    return render(request, "orders/refills.html", {"page": page})
+    template = "orders/_refill_rows.html" if _is_refresh(request) else "orders/refills.html"
+    return render(request, template, {
+        "page": page, "live": any(refill.is_open for refill in page),
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+    })
 
 
 # ---------------------------------------------------------------- new order

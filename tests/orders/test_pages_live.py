@@ -122,3 +122,20 @@ def test_a_final_order_offers_no_cancel(client, funded, order, service):
     assert "Cancel order" not in client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     response = client.post(reverse("orders:cancel", args=[order.pk]), follow=True)
     assert "can no longer be canceled" in response.content.decode()
+
+
+def test_the_refills_page_refreshes_its_rows_while_a_refill_is_open(client, funded, order,
+                                                                    django_assert_max_num_queries):
+    client.force_login(funded)
+    Order.objects.filter(pk=order.pk).update(state="placed", status="Completed", remains=0)
+    refill = Refill.objects.create(order=order)
+    html = client.get(reverse("orders:refills")).content.decode()
+    assert 'id="refill-rows" hx-get="/orders/refills/?live=1" hx-trigger="every 5s"' in html
+    Refill.objects.filter(pk=refill.pk).update(status=Refill.Status.IN_PROGRESS, external_id="R9")
+    with django_assert_max_num_queries(5):
+        rows = client.get(reverse("orders:refills") + "?live=1", **HTMX).content.decode()
+    assert rows.lstrip().startswith('<tbody id="refill-rows"') and "<html" not in rows and "In progress" in rows
+    Refill.objects.filter(pk=refill.pk).update(status=Refill.Status.COMPLETED)
+    rows = client.get(reverse("orders:refills") + "?live=1", **HTMX).content.decode()
+    assert "Completed" in rows and "hx-get" not in rows  # all closed: it stops asking
+
