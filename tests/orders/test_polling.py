@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db.models import F
 
 from accounts.models import LedgerEntry
+from catalog.models import Provider
 from orders import polling
 from orders.models import Order, OrderEvent, Refill
 from orders.services import OrderRefused, order_cancel_request, order_place, order_refill_request
@@ -293,7 +294,7 @@ def completed_with_refill(fake, placed, service):
 
 
 def _next_cycle_after_backoff(order):
-    order.provider.__class__.objects.filter(pk=order.provider_id).update(poll_backoff_until=None)
+    Provider.objects.filter(pk=order.provider_id).update(poll_backoff_until=None)
     return cycle()
 
 
