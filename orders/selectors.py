@@ -64,15 +64,16 @@ def order_page_is_live(order: Order) -> bool:
 def cancel_note(order: Order) -> str:
     """What became of the customer's cancel request, as its page says it; "" when there is nothing to say.
 
-    An order that finished before its request went upstream keeps the request, never sent; a Canceled
-    order needs no word on a refusal that the provider's own status has overtaken.
+    Once an order is Canceled its status says it all, unless the provider accepted the request (an order
+    canceled here before it was sent never reached the provider). An order that finished otherwise before
+    its request went upstream keeps the request, never sent.
     """
-    if not order.cancel_state:
+    if not order.cancel_state or order.state == Order.State.CANCELED:
         return ""
-    if order.cancel_state == Order.Cancel.REQUESTED and order.is_final and order.status != Order.Status.CANCELED:
+    if order.status == Order.Status.CANCELED and order.cancel_state != Order.Cancel.ACCEPTED:
+        return ""
+    if order.cancel_state == Order.Cancel.REQUESTED and order.is_final:
         return f"Cancel not sent: the order was already {order.get_status_display()}."
-    if order.cancel_state == Order.Cancel.REFUSED and order.status == Order.Status.CANCELED:
-        return ""
     note = order.get_cancel_state_display()
     return f"{note}: {order.cancel_error}" if order.cancel_error else note
 

@@ -48,7 +48,9 @@ def test_a_completed_orders_page_keeps_refreshing_while_its_refill_is_open(clien
     ("accepted", "In progress", "", "Cancel accepted by the provider"),
     ("refused", "In progress", "Order is not cancelable", "Cancel refused by the provider: Order is not cancelable"),
     ("requested", "Completed", "", "Cancel not sent: the order was already Completed."),  # it finished first
+    ("requested", "Partial", "", "Cancel not sent: the order was already Partial."),
     ("refused", "Canceled", "Already canceled", None),  # the provider's status says what became of it
+    ("requested", "Canceled", "", None),  # the provider canceled it before the request went
     ("accepted", "Canceled", "", "Cancel accepted by the provider"),
 ])
 def test_the_order_page_says_what_became_of_a_cancel_request(client, funded, order, state, status, error, shown):
@@ -87,6 +89,8 @@ def test_a_queued_order_shows_cancel_and_canceling_refunds_it(client, funded, or
     assert "Cancel order" in client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     response = client.post(reverse("orders:cancel", args=[order.pk]), follow=True)
     assert "canceled" in response.content.decode()
+    html = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert 'id="cancel-state"' not in html  # canceled here, never sent: no word of the provider accepting it
     order.refresh_from_db()
     funded.refresh_from_db()
     assert order.status == "Canceled" and funded.balance == Decimal("10.00000")
