@@ -635,12 +635,14 @@ def _apply_refills_sent(refills: list[Refill], answers: dict) -> None:
         refill.sent_at, refill.updated_at = now, now
     Refill.objects.bulk_update(refills, ["status", "error", "external_id", "sent_at", "updated_at"])
     OrderEvent.objects.bulk_create(events)
-    if unsure:
-        Order.objects.filter(pk__any=[refill.order_id for refill in unsure]).update(needs_attention=True)
-        for refill in unsure:
-            notice_once(f"Order #{refill.order_id}: its refill may be running at the provider",
-                        f"A request for the refill went unanswered; asked again, the provider answered "
-                        f"“{refill.error}”. The customer sees the refill as rejected.")
+    if unsure:  # one notice for the batch: a lost answer is usually a whole call's
+        order_ids = [refill.order_id for refill in unsure]
+        Order.objects.filter(pk__any=order_ids).update(needs_attention=True)
+        listed = ", ".join(f"#{order_id}" for order_id in order_ids)
+        notice_once(f"Refills may be running at the provider for {len(unsure)} order(s): {listed}"[:255],
+                    "Requests for these refills went unanswered; asked again, the provider refused them "
+                    f"(“{unsure[0].error}”). Customers see them as rejected. Each order is flagged: check with "
+                    "the provider, then clear the flag.")
 
 
 @transaction.atomic

@@ -299,16 +299,19 @@ def _next_cycle_after_backoff(order):
 
 
 def test_a_refill_request_left_unanswered_then_refused_as_already_requested_goes_before_staff(
-        fake, completed_with_refill):
+        fake, placed, completed_with_refill):
     order = completed_with_refill
-    fake.fault = (502, "<html>Bad gateway</html>")  # the provider may have taken the request
+    other = placed()  # a second refill in the same call
+    Order.objects.filter(pk=other.pk).update(status="Completed", remains=0)
+    order_refill_request(user=other.user, order_id=other.pk)
+    fake.fault = (502, "<html>Bad gateway</html>")  # the provider may have taken the requests
     report = cycle()
     assert report.failed_calls == 1
     refill = Refill.objects.get(order=order)
     assert (refill.status, refill.answer_lost_at is not None) == ("Queued", True)
 
     fake.fault = None
-    fake.refill_ids[order.external_id] = {"error": "Refill already requested"}
+    fake.refill_ids[order.external_id] = fake.refill_ids[other.external_id] = {"error": "Refill already requested"}
     _next_cycle_after_backoff(order)
     refill.refresh_from_db()
     order.refresh_from_db()
@@ -316,11 +319,13 @@ def test_a_refill_request_left_unanswered_then_refused_as_already_requested_goes
     assert order.needs_attention is True
     staff_line = OrderEvent.objects.get(order=order, kind="refill", staff_only=True).message
     assert "went unanswered" in staff_line and "may be refilling already" in staff_line
-    assert StaffNotice.objects.filter(subject=f"Order #{order.pk}: its refill may be running at the provider").exists()
-    assert len(fake.calls_of("refill")) == 2
+    assert Order.objects.get(pk=other.pk).needs_attention is True
+    notice = StaffNotice.objects.get()  # one for the call, not one per refill
+    assert notice.subject == f"Refills may be running at the provider for 2 order(s): #{order.pk}, #{other.pk}"
+    assert len(fake.calls_of("refill")) == 2 and fake.calls_of("refill")[-1]["orders"].count(",") == 1
 
 
-def test_a_refill_refused_after_a_call_that_surely_did_not_reach_the_provider_is_simply_rejected(
+def test_a_refill_refused_after_a_call_the_provider_refused_as_a_whole_is_simply_rejected(
         fake, completed_with_refill):
     order = completed_with_refill
     fake.fault = (200, '{"error": "Too many requests"}')  # refused as a whole: nothing was taken
