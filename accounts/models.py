@@ -12,11 +12,13 @@ class User(AbstractUser):
     The balance only changes through accounts.services, together with a LedgerEntry in the same transaction.
     """
 
+    # Below zero only when a payment gateway takes money back (a refund or a dispute after the money was spent);
+    # every other change is refused when it would take the balance below zero (accounts.services).
     balance = money_field(default=ZERO)
     api_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="user_balance_not_negative")]
+    # Set when something about the customer needs a person (a payment refunded or disputed at the gateway).
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    flag_reason = models.CharField(max_length=255, blank=True)
 
     @property
     def is_customer(self) -> bool:
@@ -28,17 +30,23 @@ class LedgerEntry(models.Model):
 
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", "Deposit"
+        BONUS = "bonus", "Deposit bonus"
         CHARGE = "charge", "Order charge"
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Staff adjustment"
+        PAYMENT_REFUND = "payment_refund", "Payment refunded"
+        DISPUTE = "dispute", "Payment disputed"
 
     # Indexed by ledger_user_recent, which starts with it.
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger", db_index=False)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = money_field()
     balance_after = money_field()
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    payment = models.ForeignKey(
+        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
     )
     note = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
@@ -54,6 +62,10 @@ class LedgerEntry(models.Model):
             # An order is charged once and refunded at most once: a constraint, not a hope.
             models.UniqueConstraint(fields=["order"], condition=Q(kind="charge"), name="ledger_one_charge_per_order"),
             models.UniqueConstraint(fields=["order"], condition=Q(kind="refund"), name="ledger_one_refund_per_order"),
+            # A payment is credited once, its bonus once, and a dispute takes it back once.
+            models.UniqueConstraint(fields=["payment"], condition=Q(kind="deposit"), name="ledger_one_deposit_per_payment"),
+            models.UniqueConstraint(fields=["payment"], condition=Q(kind="bonus"), name="ledger_one_bonus_per_payment"),
+            models.UniqueConstraint(fields=["payment"], condition=Q(kind="dispute"), name="ledger_one_dispute_per_payment"),
         ]
 
     def __str__(self):

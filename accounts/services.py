@@ -28,54 +28,67 @@ def user_ensure(*, username: str, password: str, is_staff: bool = False, email: 
 
 
 class InsufficientFunds(Exception):
-    """The balance does not cover the amount."""
+    """The balance does not cover the amount. `balance` is the balance as it was (below zero after a gateway
+    took a payment back)."""
+
+    def __init__(self, message: str, balance: Decimal | None = None):
+        super().__init__(message)
+        self.balance = balance
 
 
-def _move(*, user_id: int, amount: Decimal, kind: str, note: str = "", created_by=None, order=None) -> LedgerEntry:
+def _move(*, user_id: int, amount: Decimal, kind: str, note: str = "", created_by=None, order=None,
+          payment_id: int | None = None, may_go_negative: bool = False) -> LedgerEntry:
     """Change a balance by `amount` and write its ledger row. Runs inside the caller's transaction.
 
-    The balance never goes below zero, however many changes of one balance run at once; see _balance_add.
+    The balance never goes below zero, however many changes of one balance run at once (see _balance_add),
+    unless `may_go_negative`: a gateway taking a payment back takes it whatever is left.
     """
     amount = to_money(amount)
     entry = LedgerEntry(user_id=user_id, kind=kind, amount=amount, note=note[:255], created_by=created_by,
-                        order=order, created_at=timezone.now())
+                        order=order, payment_id=payment_id, created_at=timezone.now())
     connection = connections[router.db_for_write(User)]
     if connection.vendor == "postgresql" and not connection.get_autocommit():
-        return _move_in_one_statement(connection, entry)
-    entry.balance_after = _balance_add(user_id, amount)
+        return _move_in_one_statement(connection, entry, may_go_negative)
+    entry.balance_after = _balance_add(user_id, amount, may_go_negative)
     entry.save(force_insert=True)
     return entry
 
 
-def _move_in_one_statement(connection, entry: LedgerEntry) -> LedgerEntry:
+def _insufficient(user_id: int, amount: Decimal, current: Decimal | None = None) -> InsufficientFunds:
+    if current is None:
+        current = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()  # or DoesNotExist
+    return InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-amount)}", current)
+
+
+def _move_in_one_statement(connection, entry: LedgerEntry, may_go_negative: bool) -> LedgerEntry:
     """PostgreSQL: the conditional balance UPDATE of _balance_add and the ledger INSERT as one statement
     (`WITH moved AS (UPDATE ... RETURNING balance) INSERT ... SELECT ... FROM moved`). The balance's row lock
     is then held for one round trip less, which is what concurrent orders of one customer queue on."""
     quote = connection.ops.quote_name
     users, ledger = User._meta, LedgerEntry._meta
     table, pk, balance = quote(users.db_table), quote(users.pk.column), quote(users.get_field("balance").column)
-    names = ["user_id", "kind", "amount", "order_id", "note", "created_by_id", "created_at"]
+    names = ["user_id", "kind", "amount", "order_id", "payment_id", "note", "created_by_id", "created_at"]
     fields = [ledger.get_field(name.removesuffix("_id")) for name in names]
     values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
     columns = ", ".join(quote(field.column) for field in fields)
+    covered, covered_params = ("", []) if may_go_negative else (f" AND {balance} + %s >= 0", [entry.amount])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH moved AS (UPDATE {table} SET {balance} = {balance} + %s WHERE {pk} = %s AND {balance} + %s >= 0 "
+            f"WITH moved AS (UPDATE {table} SET {balance} = {balance} + %s WHERE {pk} = %s{covered} "
             f"RETURNING {balance}) "
             f"INSERT INTO {quote(ledger.db_table)} ({columns}, {quote(ledger.get_field('balance_after').column)}) "
             f"SELECT {', '.join(['%s'] * len(values))}, moved.{balance} FROM moved "
             f"RETURNING {quote(ledger.pk.column)}, {quote(ledger.get_field('balance_after').column)}",
-            [entry.amount, entry.user_id, entry.amount, *values])
+            [entry.amount, entry.user_id, *covered_params, *values])
         row = cursor.fetchone()
     if row is None:
-        current = User.objects.filter(pk=entry.user_id).values_list("balance", flat=True).get()  # or DoesNotExist
-        raise InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-entry.amount)}")
+        raise _insufficient(entry.user_id, entry.amount)
     entry.pk, entry.balance_after = row
     entry._state.adding, entry._state.db = False, connection.alias
     return entry
 
 
-def _balance_add(user_id: int, amount: Decimal) -> Decimal:
+def _balance_add(user_id: int, amount: Decimal, may_go_negative: bool = False) -> Decimal:
     """Add `amount` (negative: take) to the balance and return the new balance. Raises InsufficientFunds
     (the balance is left as it was) or User.DoesNotExist. Runs inside the caller's transaction.
 
@@ -94,13 +107,13 @@ def _balance_add(user_id: int, amount: Decimal) -> Decimal:
     balance = quote(User._meta.get_field("balance").column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            covered, params = ("", []) if may_go_negative else (f" AND {balance} + %s >= 0", [amount])
             cursor.execute(f"UPDATE {table} SET {balance} = {balance} + %s "
-                           f"WHERE {pk} = %s AND {balance} + %s >= 0 RETURNING {balance}", [amount, user_id, amount])
+                           f"WHERE {pk} = %s{covered} RETURNING {balance}", [amount, user_id, *params])
             row = cursor.fetchone()
             if row is not None:
                 return row[0]
-            current = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()  # or DoesNotExist
-            raise InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-amount)}")
+            raise _insufficient(user_id, amount)
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         cursor.execute(f"SELECT {balance} FROM {table} WHERE {pk} = %s{lock}", [user_id])
         row = cursor.fetchone()
@@ -108,8 +121,8 @@ def _balance_add(user_id: int, amount: Decimal) -> Decimal:
             raise User.DoesNotExist("User matching query does not exist.")
         current = db_money(row[0])
         new_balance = current + amount
-        if new_balance < 0:
-            raise InsufficientFunds(f"balance {money_str(current)} does not cover {money_str(-amount)}")
+        if new_balance < 0 and not may_go_negative:
+            raise _insufficient(user_id, amount, current)
         cursor.execute(f"UPDATE {table} SET {balance} = %s WHERE {pk} = %s", [new_balance, user_id])
         return new_balance
 
@@ -170,6 +183,32 @@ def _lock_balances(connection, user_ids: list[int]) -> dict[int, Decimal]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {pk}, {balance} FROM {table} WHERE {pk} {where} ORDER BY {pk}{lock}", params)
         return {user_id: db_money(value) for user_id, value in cursor.fetchall()}
+
+
+def wallet_credit_payment(*, user_id: int, payment_id: int, amount: Decimal, kind: str, note: str,
+                          created_by: User | None = None) -> LedgerEntry:
+    """Credit a paid payment: its deposit, or its bonus. Runs inside the caller's transaction (the one that
+    moved the payment to paid); the unique constraints refuse a second deposit or bonus of one payment."""
+    if kind not in (LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.BONUS):
+        raise ValueError(f"a payment credits a deposit or a bonus, not {kind!r}")
+    if to_money(amount) <= 0:
+        raise ValueError("a payment credits a positive amount")
+    return _move(user_id=user_id, amount=amount, kind=kind, note=note, payment_id=payment_id, created_by=created_by)
+
+
+def wallet_take_back_payment(*, user_id: int, payment_id: int, amount: Decimal, kind: str, note: str) -> LedgerEntry:
+    """Take back money of a payment the gateway refunded or lost in a dispute, even below zero: the money
+    has left the operator's account whatever the customer did with it. Runs inside the caller's transaction."""
+    if kind not in (LedgerEntry.Kind.PAYMENT_REFUND, LedgerEntry.Kind.DISPUTE):
+        raise ValueError(f"a payment is taken back by a refund or a dispute, not {kind!r}")
+    if to_money(amount) <= 0:
+        raise ValueError("a payment takes back a positive amount")
+    return _move(user_id=user_id, amount=-amount, kind=kind, note=note, payment_id=payment_id, may_go_negative=True)
+
+
+def customer_flag(*, user_id: int, reason: str) -> None:
+    """Put the customer before staff (the reason shown on staff pages); the first reason stays until cleared."""
+    User.objects.filter(pk=user_id, flagged_at__isnull=True).update(flagged_at=timezone.now(), flag_reason=reason[:255])
 
 
 @transaction.atomic

@@ -30,10 +30,10 @@ from accounts.services import wallet_refund_orders
 from catalog import health
 from catalog.models import Provider
 from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
+from panel.services import notice_once
 
 from . import claims
 from .models import Order, OrderEvent, Refill
-from .services import notice_once
 
 log = logging.getLogger(__name__)
 

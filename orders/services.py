@@ -17,7 +17,7 @@ import smmapi
 from accounts.money import money_str
 from accounts.services import InsufficientFunds, wallet_charge_order, wallet_refund_order
 from catalog.models import Service
-from panel.services import staff_notice_create
+from panel.services import notice_once
 from smmapi.orders import InvalidOrder, OrderInput, Terms, add_fields, parse_order, sends_quantity
 
 from .models import Order, OrderEvent
@@ -74,13 +74,20 @@ def order_place(*, user, service: Service | None, fields: dict, request_id: str 
     quote = order_quote(service=service, fields=fields)
     try:
         order = _create_and_charge(user=user, quote=quote, request_id=request_id or None)
-    except InsufficientFunds:
-        raise OrderRefused("Not enough funds on balance.", "", "Not enough funds on balance") from None
+    except InsufficientFunds as exc:
+        raise OrderRefused(_not_enough_funds(exc), "", "Not enough funds on balance") from None
     except IntegrityError:
         if request_id:  # the same request, retried concurrently, won the race: that order is the answer
             return Order.objects.get(user=user, request_id=request_id)
         raise
     return order
+
+
+def _not_enough_funds(exc: InsufficientFunds) -> str:
+    if exc.balance is not None and exc.balance < 0:
+        return (f"Your balance is below zero ({money_str(exc.balance)} {settings.PANEL_CURRENCY}): a payment was "
+                "taken back at its gateway. Add funds before ordering.")
+    return "Not enough funds on balance."
 
 
 def _create_and_charge(*, user, quote: Quote, request_id: str | None = None) -> Order:
@@ -214,13 +221,6 @@ def _fail(order: Order, message: str) -> str:
         _event(order, "failed", f"{message}. Waiting for staff: resend or cancel and refund.", staff_only=True)
         notice_once(f"Order #{order.pk} needs a decision: outcome at {order.provider.name} unknown", message)
     return Order.State.FAILED
-
-
-def notice_once(subject: str, body: str) -> None:
-    from panel.models import StaffNotice
-
-    if not StaffNotice.objects.filter(subject=subject, resolved_at__isnull=True).exists():
-        staff_notice_create(subject=subject, body=body)
 
 
 # --- Sweeps ---------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ The defaults are for development on a fresh machine: SQLite under var/, an embed
 file system, DEBUG on. Production sets DEBUG=0, SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, ALLOWED_HOSTS.
 """
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "orders",
     "sandbox",
     "resellerapi",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +194,8 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-sync": {"task": "catalog.sync_all", "schedule": CATALOG_SYNC_SECONDS},
     "orders-sweep": {"task": "orders.sweep", "schedule": env.float("ORDER_SWEEP_SECONDS", default=60.0)},
     "orders-poll": {"task": "orders.poll_cycle", "schedule": POLL_INTERVAL_SECONDS},
+    "payments-reconcile": {"task": "payments.reconcile",
+                           "schedule": env.float("PAYMENTS_RECONCILE_SECONDS", default=60.0)},
 }
 # An order asked about less than this long ago is not asked again: two cycles that overlap (two beats, a
 # manual poll_orders) split the orders rather than both asking. Below the interval, so each cycle polls all.
@@ -219,3 +224,32 @@ LOGGING = {
 # The cache is per process unless CACHES points at a shared one (Redis): with N web workers on LocMem
 # the effective limit is up to N times this.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+
+# --- Payments: every gateway's settings come from the environment, never from a page ------------------------
+# Stripe Checkout (cards): enabled when the secret key is set; the webhook secret verifies /payments/webhook/stripe/.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Where the SDK sends its calls: Stripe's own, or a stand-in (stripe-mock, a test server).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+# Cryptomus (crypto): enabled when both are set; the payment API key signs requests and verifies webhooks.
+CRYPTOMUS_MERCHANT_ID = env.str("CRYPTOMUS_MERCHANT_ID", default="")
+CRYPTOMUS_API_KEY = env.str("CRYPTOMUS_API_KEY", default="")
+CRYPTOMUS_API_BASE = env.str("CRYPTOMUS_API_BASE", default="https://api.cryptomus.com")
+# The sandbox gateway under /sandbox/gateway/ (with SANDBOX_ENABLED): its API key and signing secret, derived
+# from SECRET_KEY unless given; the seconds it waits before it sends a notification, as real gateways do.
+SANDBOX_GATEWAY_KEY = env.str("SANDBOX_GATEWAY_KEY", default="") or hmac.new(
+    SECRET_KEY.encode(), b"sandbox-gateway-key", hashlib.sha256).hexdigest()[:32]
+SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="") or hmac.new(
+    SECRET_KEY.encode(), b"sandbox-gateway-signing", hashlib.sha256).hexdigest()
+SANDBOX_GATEWAY_NOTIFY_DELAY = env.float("SANDBOX_GATEWAY_NOTIFY_DELAY", default=1.0)
+# Seconds to connect to and hear from a gateway.
+PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=15.0)
+# How long a customer has to pay on the gateway's page before the payment expires.
+PAYMENT_LIFETIME_SECONDS = env.int("PAYMENT_LIFETIME_SECONDS", default=3600)
+# A payment pending this long has its state fetched from the gateway (its webhook may have been lost); and
+# no payment is asked about more often than this by the beat task.
+PAYMENT_CHECK_AFTER_SECONDS = env.int("PAYMENT_CHECK_AFTER_SECONDS", default=300)
+# Seconds between refreshes of a payment's page while it waits for the gateway.
+PAYMENT_REFRESH_SECONDS = env.float("PAYMENT_REFRESH_SECONDS", default=3.0)
+# A payment past its expiry whose gateway cannot be asked is expired anyway this much later.
+PAYMENT_EXPIRY_GRACE_SECONDS = env.int("PAYMENT_EXPIRY_GRACE_SECONDS", default=86400)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("services/", include("catalog.urls")),
     path("orders/", include("orders.urls")),
+    path("payments/", include("payments.urls")),
     path("staff/orders/", include("orders.staff_urls")),
     path("staff/", include("catalog.staff_urls")),
     path("admin/", admin.site.urls),

@@ -140,3 +140,36 @@ class SandboxFault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.action} x{self.times}"
+
+
+class CheckoutStatus(models.TextChoices):
+    OPEN = "open"
+    PAID = "paid"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+def new_checkout_id() -> str:
+    return "cs_sandbox_" + secrets.token_hex(12)
+
+
+class SandboxCheckout(models.Model):
+    """A payment at the simulated gateway: a hosted page with Pay / Fail / Abandon, and signed notifications
+    sent to the merchant's notify URL. Like the provider, it knows the panel only through HTTP."""
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_checkout_id)
+    amount = money_field()
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=100, help_text="The merchant's own ID of the payment.")
+    description = models.CharField(max_length=255, blank=True)
+    notify_url = models.URLField(max_length=2000)
+    success_url = models.URLField(max_length=2000)
+    cancel_url = models.URLField(max_length=2000)
+    status = models.CharField(max_length=10, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN)
+    refunded = money_field(default=Decimal("0"))
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.amount} {self.currency} ({self.status})"

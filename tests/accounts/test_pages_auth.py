@@ -52,7 +52,7 @@ def test_login_lands_on_the_dashboard_showing_the_balance_and_quick_links(client
     response = client.post(reverse("login"), {"username": "alice", "password": "alice-pass-123"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("dashboard")
     html = response.content.decode()
-    assert "12.50000" in html and "Contact support to add funds" in html
+    assert "12.50000" in html and f'href="{reverse("payments:add")}"' in html
     for name in ("orders:new", "orders:mass", "orders:list", "transactions"):
         assert f'href="{reverse(name)}"' in html
 

@@ -22,7 +22,7 @@ def test_transactions_show_only_the_users_own_rows_newest_first(client, alice, b
     assert [e.note for e in entries] == ["goodwill correction", "first top-up"]
     assert "bob&#x27;s money" not in html and "99.00000" not in html
     assert "+5.00000" in html and "-1.50000" in html and "3.50000" in html
-    assert "Contact support to add funds" in html
+    assert f'href="{reverse("payments:add")}"' in html
 
 
 def test_a_charge_links_to_its_order(client, alice):

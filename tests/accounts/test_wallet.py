@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import LedgerEntry, User
+from accounts.models import LedgerEntry
 from accounts.services import InsufficientFunds, wallet_adjust, wallet_deposit
 
 pytestmark = pytest.mark.django_db
@@ -50,11 +50,6 @@ def test_ledger_rows_are_append_only(alice):
         entry.save()
     with pytest.raises(ValidationError):
         entry.delete()
-
-
-def test_the_database_refuses_a_negative_balance(alice):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.filter(pk=alice.pk).update(balance=Decimal("-1"))
 
 
 def test_a_second_refund_of_an_order_is_refused_and_leaves_the_balance_as_it_was(alice):
