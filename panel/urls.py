@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
     path("staff/orders/", include("orders.staff_urls")),
+    path("staff/payments/", include("payments.staff_urls")),
     path("staff/", include("catalog.staff_urls")),
     path("admin/", admin.site.urls),
     path("api/", include("resellerapi.urls")),
