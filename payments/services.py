@@ -263,8 +263,14 @@ def _mismatch(payment: Payment, notice: Notice) -> str:
             to_money(notice.amount) != payment.total:
         return (f"The gateway says it was for {_said(notice.amount)} {notice.currency.upper() or '?'}, but the panel "
                 f"asked for {money_str(payment.total)} {payment.currency}.")
-    if notice.outcome in (Outcome.PARTIAL, Outcome.OVERPAID) and (notice.received is None or notice.received < 0):
+    if notice.outcome in (Outcome.PARTIAL, Outcome.OVERPAID) and notice.received is None:
         return "The gateway says a different amount arrived, but not how much."
+    if notice.outcome == Outcome.PARTIAL and not 0 <= notice.received < payment.total:
+        return (f"The gateway says too little arrived, yet gives {money_str(notice.received)} "
+                f"{payment.currency} of {money_str(payment.total)}.")
+    if notice.outcome == Outcome.OVERPAID and not notice.received > payment.total:
+        return (f"The gateway says too much arrived, yet gives {money_str(notice.received)} "
+                f"{payment.currency} of {money_str(payment.total)}.")
     return ""
 
 
@@ -376,7 +382,8 @@ def _refunded(payment: Payment, notice: Notice) -> str:
         notice_once(f"Payment #{payment.pk}: the gateway refunded a payment the panel never credited",
                     f"It is {payment.get_status_display().lower()} here. Nothing was taken back.")
         return f"nothing to take back: it is {payment.get_status_display().lower()}"
-    if notice.refunded is None or (notice.currency and notice.currency.upper() != payment.currency.upper()):
+    other_charge = notice.amount is not None and to_money(notice.amount) != payment.total
+    if notice.refunded is None or other_charge or (notice.currency and notice.currency.upper() != payment.currency.upper()):
         return _tell_staff_of_take_back(payment, "The gateway refunded it, but not in an amount the panel can read; "
                                                  "nothing was taken back.")
     owed = _share(payment, notice.refunded) - payment.taken_back

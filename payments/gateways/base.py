@@ -88,6 +88,7 @@ class PaymentLike(Protocol):
     gateway_ref: str
     total: Decimal
     currency: str
+    expires_at: datetime | None
 
 
 class Gateway(Protocol):

@@ -36,7 +36,7 @@ class SandboxGateway:
         body = {"amount": f"{payment.total:f}", "currency": payment.currency, "reference": str(payment.reference),
                 "description": description, "notify_url": urls.notify, "success_url": urls.success,
                 "cancel_url": urls.cancel}
-        expires_at = getattr(payment, "expires_at", None)
+        expires_at = payment.expires_at
         if expires_at is not None:
             body["expires_at"] = int(expires_at.timestamp())
         data = self._call("POST", "/v1/checkouts", json=body)

@@ -109,6 +109,14 @@ def test_an_underpayment_credits_the_share_that_arrived_without_the_bonus(paymen
     call_command("check_ledger")
 
 
+@pytest.mark.parametrize(("outcome", "received"), [(Outcome.PARTIAL, "102.00"), (Outcome.PARTIAL, "150.00"),
+                                                  (Outcome.PARTIAL, "-1"), (Outcome.OVERPAID, "102.00"),
+                                                  (Outcome.OVERPAID, "90.00"), (Outcome.PARTIAL, None)])
+def test_figures_that_contradict_an_under_or_overpayment_go_before_staff(payment, outcome, received):
+    result = apply(payment, outcome, received=None if received is None else Decimal(received))
+    assert result.startswith("before staff") and payment.status == "review" and not ledger(payment)
+
+
 def test_an_overpayment_credits_what_was_asked_and_tells_staff_of_the_rest(payment):
     apply(payment, Outcome.OVERPAID, received=Decimal("150.00"))
     assert (payment.credited, payment.bonus_credited) == (Decimal("100"), Decimal("10"))

@@ -9,8 +9,8 @@ import responses
 from django.urls import reverse
 
 from accounts.models import LedgerEntry
-from payments.models import Payment
 from panel.models import StaffNotice
+from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
