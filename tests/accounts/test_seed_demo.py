@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from catalog.models import Provider, Service
+from payments.models import PaymentMethod
 
 pytestmark = pytest.mark.django_db(transaction=True)  # seed_demo serves the sandbox over HTTP to itself
 
@@ -20,6 +21,7 @@ def test_seed_demo_makes_users_a_funded_customer_and_a_synced_sandbox_provider(c
     provider = Provider.objects.get(name="Sandbox")
     assert provider.api_url == "http://127.0.0.1:8000/sandbox/api/v2"
     assert Service.objects.filter(enabled=True, provider_service__provider=provider).count() >= 30
+    assert sorted(PaymentMethod.objects.values_list("gateway", flat=True)) == ["manual", "sandbox"]  # no Stripe key
 
 
 def test_seed_demo_run_twice_keeps_one_of_each_restores_passwords_and_funds_once():
@@ -32,3 +34,4 @@ def test_seed_demo_run_twice_keeps_one_of_each_restores_passwords_and_funds_once
     assert User.objects.filter(username__in=["admin", "demo"]).count() == 2
     assert authenticate(username="demo", password="demo-demo").balance == Decimal("100")
     assert Service.objects.count() == services_before and Provider.objects.count() == 1
+    assert PaymentMethod.objects.count() == 2

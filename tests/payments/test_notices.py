@@ -240,3 +240,14 @@ def test_a_payment_whose_gateway_cannot_be_asked_expires_after_the_grace(alice, 
         assert services.payment_check(payment.pk, min_gap_seconds=0) == "expired (the gateway could not be asked)"
     payment.refresh_from_db()
     assert payment.status == "expired"
+
+
+def test_reconcile_payments_prints_what_came_of_each_check(alice, card, make_payment, capsys):
+    from django.core.management import call_command
+
+    call_command("reconcile_payments")
+    assert "No pending payment is due" in capsys.readouterr().out
+    stuck = make_payment(alice, card, gateway_ref="", redirect_url="")
+    Payment.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    call_command("reconcile_payments")
+    assert capsys.readouterr().out.split() == ["1", "failed"]

@@ -16,6 +16,8 @@ DEMO_USERS = (
 )
 DEMO_FUNDS = Decimal("100")
 DEMO_PROVIDER = "Sandbox"
+DEMO_BANK_INSTRUCTIONS = ("Transfer the amount to IBAN XX00 DEMO 0000 0000 (Demo Bank), with your username as the "
+                          "reference, then enter that reference here. Staff credit your balance once it arrives.")
 
 
 class Command(BaseCommand):
@@ -31,10 +33,29 @@ class Command(BaseCommand):
             services.wallet_deposit(user=customer, amount=DEMO_FUNDS, note="Demo funds")
         if settings.SANDBOX_ENABLED:
             self._demo_provider()
+        self._demo_payment_methods()
         self.stdout.write("Demo logins:")
         for username, password, staff in DEMO_USERS:
             role = "staff   " if staff else "customer"
             self.stdout.write(f"  {role}  {username} / {password}")
+
+    def _demo_payment_methods(self):
+        """The ways to add funds in the demo: the sandbox gateway's test card, a manual bank transfer, and
+        Stripe or Cryptomus when their keys are in the environment. Kept as staff left them on a second run."""
+        from payments import gateways
+        from payments.models import PaymentMethod
+
+        demo_methods = [
+            ("sandbox", "Test card (sandbox gateway)", {"min_amount": Decimal("1"), "max_amount": Decimal("1000"),
+                                                        "bonus_percent": Decimal("5"), "bonus_from": Decimal("100")}),
+            ("stripe", "Card (Stripe)", {"min_amount": Decimal("5"), "fee_percent": Decimal("3")}),
+            ("cryptomus", "Crypto (Cryptomus)", {"min_amount": Decimal("10")}),
+            ("manual", "Bank transfer", {"min_amount": Decimal("20"), "instructions": DEMO_BANK_INSTRUCTIONS}),
+        ]
+        for order, (gateway, name, fields) in enumerate(demo_methods):
+            if gateways.configured(gateway):
+                PaymentMethod.objects.get_or_create(gateway=gateway, defaults={"name": name, "display_order": order,
+                                                                               **fields})
 
     def _demo_provider(self):
         from catalog.models import Provider
