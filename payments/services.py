@@ -279,8 +279,14 @@ def _said(amount: Decimal | None) -> str:
 
 
 def _paid(payment: Payment, notice: Notice) -> str:
-    if payment.status in (Status.PAID, Status.REFUNDED, Status.DISPUTED):
-        return f"nothing: already credited ({payment.get_status_display().lower()})"
+    if payment.status == Status.PAID:
+        return "nothing: already credited"
+    if payment.status in (Status.REFUNDED, Status.DISPUTED):
+        notice_once(f"Payment #{payment.pk} of {payment.user.username}: the gateway says paid after it was "
+                    f"{payment.get_status_display().lower()}",
+                    f"Event {notice.event_id}. Nothing was credited again; check the payment at the gateway.",
+                    level=StaffNotice.Level.ERROR)
+        return f"before staff: paid again after it was {payment.get_status_display().lower()}; nothing credited"
     if payment.status == Status.REVIEW:
         return "nothing: already before staff"
     problem = _mismatch(payment, notice)

@@ -60,7 +60,7 @@ def test_a_paid_notice_credits_the_amount_asked_and_the_bonus_in_one_go(payment)
 def test_the_same_notice_again_or_another_saying_paid_credits_nothing_more(payment):
     apply(payment)
     assert apply(payment) == "duplicate: already received"
-    assert apply(payment, event_id="evt_2") == "nothing: already credited (paid)"
+    assert apply(payment, event_id="evt_2") == "nothing: already credited"
     assert payment.user.balance == Decimal("110") and len(ledger(payment)) == 2
     assert GatewayEvent.objects.count() == 2
 
@@ -98,8 +98,9 @@ def test_a_paid_notice_for_a_refunded_payment_credits_nothing(payment):
     apply(payment)
     apply(payment, Outcome.REFUNDED, event_id="evt_r", refunded=payment.total)
     assert payment.status == "refunded"
-    assert apply(payment, event_id="evt_again").startswith("nothing")
-    assert payment.user.balance == 0
+    assert apply(payment, event_id="evt_again").startswith("before staff")
+    assert payment.user.balance == 0 and payment.status == "refunded"
+    assert StaffNotice.objects.filter(subject__contains="the gateway says paid after it was refunded").exists()
 
 
 def test_an_underpayment_credits_the_share_that_arrived_without_the_bonus(payment):
