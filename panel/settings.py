@@ -147,8 +147,9 @@ LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
 
-# The simulated provider at /sandbox/api/v2 (demo and tests). Off in production unless asked for.
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# The simulated provider at /sandbox/api/v2 and the simulated payment gateway at /sandbox/gateway/ (demo and
+# tests). Off in production (DEBUG=0) unless asked for: its test card credits balances with money nobody paid.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 # Seconds of wall time a sandbox order needs to move from Pending to its final status.
 SANDBOX_ORDER_SECONDS = env.float("SANDBOX_ORDER_SECONDS", default=120.0)
 

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 Status = Payment.Status
 HUNDRED = Decimal(100)
+MAX_DIGITS_BEFORE_POINT = 12  # a top-up of a trillion is a typo, and the columns hold 15 digits before the point
 
 
 class PaymentRefused(Exception):
@@ -68,6 +69,8 @@ def payment_quote(*, method: PaymentMethod, amount: Decimal) -> Quote:
     unit = _unit(currency)
     if not amount.is_finite() or amount <= 0:
         raise PaymentRefused("Enter an amount above zero.", "amount")
+    if amount.adjusted() >= MAX_DIGITS_BEFORE_POINT:
+        raise PaymentRefused("That amount is too large.", "amount")
     if amount != amount.quantize(unit, rounding=ROUND_DOWN):
         places = minor_units(currency)
         raise PaymentRefused(f"Use at most {places} decimal place{'s' if places != 1 else ''}." if places else
@@ -193,15 +196,17 @@ def notice_apply(*, gateway: str, notice: Notice, source: str = "webhook") -> st
             outcome = _unplaced(gateway, notice) if payment is None else _act(payment, notice)
             GatewayEvent.objects.filter(pk=event.pk).update(payment=payment, outcome=outcome[:500])
     except IntegrityError:
-        # A ledger constraint refused a second credit that slipped past the conditional UPDATE: nothing of this
-        # notice was written, and the money is as it was.
-        log.exception("payment notice %s %s refused by the ledger's constraints", gateway, notice.event_id)
-        return "refused by the ledger: already credited"
+        # A constraint refused what this notice would have written (a second credit past the conditional
+        # UPDATE): nothing of it was kept and the money is as it was. Raised on, so that the gateway sends it
+        # again; by then the payment's state answers it.
+        log.exception("payment notice %s %s refused by the database's constraints", gateway, notice.event_id)
+        raise
     return outcome
 
 
 def _find_locked(gateway: str, notice: Notice) -> Payment | None:
-    payments = Payment.objects.select_for_update().select_related("method", "user").filter(gateway=gateway)
+    # Only the payment's row is locked (`of`): not its method's, which every payment by that method shares.
+    payments = Payment.objects.select_for_update(of=("self",)).select_related("method", "user").filter(gateway=gateway)
     try:
         reference = uuid.UUID(str(notice.reference)) if notice.reference else None
     except ValueError:
@@ -448,7 +453,8 @@ def payment_approve(*, payment_id: int, staff, amount: Decimal | None = None, no
     """Staff checked it (a manual transfer arrived, or a gateway payment put before them is good): credit it.
     `amount` is what to credit, the amount asked when left out. Raises PaymentRefused."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("method", "user").filter(pk=payment_id).first()
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("method", "user").filter(
+            pk=payment_id).first()
         if payment is None or payment.status != Status.REVIEW:
             raise PaymentRefused("Only a payment under review can be approved.")
         deposit = payment.amount if amount is None else to_money(amount)

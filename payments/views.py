@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -101,5 +102,9 @@ def _ask_gateway_if_slow(payment: Payment) -> None:
     if payment.status != Payment.Status.PENDING or not payment.redirect_url:
         return
     quiet = timezone.now() - timedelta(seconds=RETURN_CHECK_SECONDS)
-    if payment.created_at <= quiet and (payment.checked_at is None or payment.checked_at <= quiet):
+    if payment.created_at > quiet or (payment.checked_at is not None and payment.checked_at > quiet):
+        return
+    # One message per payment per RETURN_CHECK_SECONDS, however many refreshes: with no worker running,
+    # messages would otherwise pile up behind it.
+    if cache.add(f"payments:return-check:{payment.pk}", 1, timeout=RETURN_CHECK_SECONDS):
         tasks.dispatch_check(payment.pk, min_gap_seconds=RETURN_CHECK_SECONDS)

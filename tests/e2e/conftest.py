@@ -43,3 +43,11 @@ def browser_page():
             # must be closed now, or its PostgreSQL session outlives the test.
             connections.close_all()
             browser.close()
+
+
+def log_in(page, live_server, username, password):
+    """Log in through the login page, as a customer would."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="Log in").click()

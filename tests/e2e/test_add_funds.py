@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from accounts.models import LedgerEntry, User
 from payments.models import Payment, PaymentMethod
 
+from .conftest import log_in
+
 pytestmark = pytest.mark.e2e
 
 
@@ -24,10 +26,7 @@ def test_a_customer_adds_funds_through_the_sandbox_gateway_and_the_balance_rises
                                  fee_percent=Decimal("2"), bonus_percent=Decimal("10"), bonus_from=Decimal("20"))
     page = browser_page
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "erin")
-    page.fill("#id_password", "erin-pass-123")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, "erin", "erin-pass-123")
     expect(page.locator("#nav-balance")).to_contain_text("0.00000")
 
     page.locator(".balance-card").get_by_role("link", name="Add funds").click()
@@ -65,10 +64,7 @@ def test_the_payment_pages_fit_a_phone(live_server, browser_page, settings):
                                      customer_reference="SEPA-2026-12-01-000000123456789")
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "erin")
-    page.fill("#id_password", "erin-pass-123")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, "erin", "erin-pass-123")
     expect(page.locator("#nav-balance")).to_be_visible()
 
     page.goto(f"{live_server.url}/payments/add/")

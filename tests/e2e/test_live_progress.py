@@ -12,14 +12,9 @@ from orders.models import Order, Refill
 from orders.services import order_place
 from tests.factories import OrderFactory, ServiceFactory
 
+from .conftest import log_in
+
 pytestmark = pytest.mark.e2e
-
-
-def _log_in(page, live_server, username, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.get_by_role("button", name="Log in").click()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +27,7 @@ def test_the_order_page_goes_from_pending_to_in_progress_to_completed_without_a_
         order = order_place(user=customer, service=ServiceFactory(), fields={"link": "https://x.com/f",
                                                                              "quantity": "1000"})
     page = browser_page
-    _log_in(page, live_server, "frank", "frank-pass-123")
+    log_in(page, live_server, "frank", "frank-pass-123")
     page.goto(f"{live_server.url}/orders/{order.pk}/")
     expect(page.locator("h1 + .status")).to_have_text("Pending")
     page.evaluate("window.notReloaded = true")
@@ -57,7 +52,7 @@ def test_on_a_phone_the_orders_list_shows_each_status_on_screen_and_keeps_it_liv
                   for i in range(2)]
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, live_server, "gina", "gina-pass-123")
+    log_in(page, live_server, "gina", "gina-pass-123")
     page.goto(f"{live_server.url}/orders/")
 
     wrap = page.locator(".table-wrap")
@@ -87,7 +82,7 @@ def test_the_customers_lists_fit_a_phone_with_every_line_labelled(live_server, b
     Refill.objects.create(order=order, status=Refill.Status.REJECTED, error="Refill is not available for this order")
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, live_server, "hana", "hana-pass-123")
+    log_in(page, live_server, "hana", "hana-pass-123")
     for path, row, label in (("/services/", f"#service-{service.pk}", "Rate per 1000"),
                              ("/accounts/transactions/", "tbody tr", "Balance after"),
                              ("/orders/", f"#order-{order.pk}", "Status"),

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start_django(code="print('started')", **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "SANDBOX_ENABLED")}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -64,3 +64,14 @@ def test_an_sqlite_without_returning_is_refused_at_start_with_a_clear_message(mo
         _require_sqlite_with_returning({"default": {"ENGINE": "django.db.backends.sqlite3"}})
     # On PostgreSQL the Python's SQLite does not matter.
     _require_sqlite_with_returning({"default": {"ENGINE": "django.db.backends.postgresql"}})
+
+
+@pytest.mark.parametrize(("env", "sandbox"), [({"DEBUG": "0", "SECRET_KEY": "x" * 50}, "False"),
+                                              ({"DEBUG": "1"}, "True"),
+                                              ({"DEBUG": "0", "SECRET_KEY": "x" * 50, "SANDBOX_ENABLED": "1"}, "True")])
+def test_the_sandbox_and_its_test_card_are_off_in_production_unless_asked_for(env, sandbox):
+    code = "from django.conf import settings; from payments import gateways; " \
+           "print(settings.SANDBOX_ENABLED, gateways.configured('sandbox'))"
+    result = _start_django(code, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [sandbox, sandbox]
