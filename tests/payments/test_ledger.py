@@ -102,3 +102,11 @@ def test_check_ledger_names_a_pending_payment_with_a_deposit(alice, make_method,
     with pytest.raises(CommandError):
         call_command("check_ledger")
     assert f"payment #{payment.pk} of alice: pending but credited 5.00000" in capsys.readouterr().err
+
+
+def test_a_customer_below_zero_is_told_on_the_dashboard(client, alice, paid):
+    with transaction.atomic():
+        wallet_take_back_payment(user_id=alice.pk, payment_id=paid.pk, amount=Decimal("25"), kind="dispute", note="x")
+    client.force_login(alice)
+    html = client.get("/accounts/").content.decode()
+    assert "-5.00000 USD" in html and "Your balance is below zero" in html and "below-zero" in html
