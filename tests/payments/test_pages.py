@@ -186,3 +186,14 @@ def test_pages_ask_anonymous_visitors_to_log_in(client, alice, card, make_paymen
     for url in (reverse("payments:add"), reverse("payments:history"), reverse("payments:detail", args=[payment.reference])):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_transactions_page_links_a_deposit_to_its_payment(logged_in, alice, card, make_payment):
+    from payments.gateways.base import Notice, Outcome
+    from payments.services import notice_apply
+
+    payment = make_payment(alice, card)
+    notice_apply(gateway="sandbox", notice=Notice(event_id="e1", outcome=Outcome.PAID, reference=str(payment.reference),
+                                                   amount=Decimal("10"), currency="USD"))
+    html = logged_in.get(reverse("transactions")).content.decode()
+    assert "Deposit" in html and f'href="{reverse("payments:detail", args=[payment.reference])}"' in html
