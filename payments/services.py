@@ -122,8 +122,11 @@ def payment_start(*, user, method: PaymentMethod | None, amount: Decimal, custom
     try:
         checkout = gateways.get_gateway(method.gateway).create(
             payment, urls=payment_urls(payment), description=f"{settings.PANEL_NAME}: add funds for {user.username}")
-    except GatewayError as exc:
-        _fail_unmade(payment, f"Not created at the gateway: {exc}")
+    except Exception as exc:  # a GatewayError, or our own bug mid-call: either way no page was handed out
+        if not isinstance(exc, GatewayError):
+            log.exception("payment %s: unexpected error while creating it at %s", payment.pk, method.gateway)
+        said = exc if isinstance(exc, GatewayError) else type(exc).__name__
+        _fail_unmade(payment, f"Not created at the gateway: {said}")
         raise PaymentRefused(f"{method.name} did not take the payment just now, and nothing was charged. "
                              "Try again in a minute, or choose another method.") from None
     expires_at = min(filter(None, [checkout.expires_at, payment.expires_at]))

@@ -197,3 +197,10 @@ def test_the_transactions_page_links_a_deposit_to_its_payment(logged_in, alice, 
                                                    amount=Decimal("10"), currency="USD"))
     html = logged_in.get(reverse("transactions")).content.decode()
     assert "Deposit" in html and f'href="{reverse("payments:detail", args=[payment.reference])}"' in html
+
+
+def test_our_own_error_while_creating_a_payment_fails_it_with_a_message(logged_in, card):
+    with mock.patch("payments.gateways.sandbox.SandboxGateway.create", side_effect=KeyError("bug")):
+        response = logged_in.post(reverse("payments:add"), {"method": card.pk, "amount": "100"})
+    assert response.status_code == 200 and "nothing was charged" in response.content.decode()
+    assert Payment.objects.get().status == "failed"
