@@ -49,7 +49,7 @@ def provider_check(provider: Provider) -> smmapi.Balance:
 
 
 # ---------------------------------------------------------------- staff back office
-# Writes behind the staff pages (catalog/staff_views.py). Rules live here, not in the forms, so every caller
+# Writes behind the staff pages (backoffice/views/catalog.py). Rules live here, not in the forms, so every caller
 # gets them; a broken rule raises ValidationError keyed by the form field it is about.
 
 PROVIDER_FIELDS = (

@@ -10,9 +10,7 @@ urlpatterns = [
     path("services/", include("catalog.urls")),
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
-    path("staff/orders/", include("orders.staff_urls")),
-    path("staff/payments/", include("payments.staff_urls")),
-    path("staff/", include("catalog.staff_urls")),
+    path("staff/", include("backoffice.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("resellerapi.urls")),
 ]

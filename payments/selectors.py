@@ -1,6 +1,14 @@
-"""Reads behind the payment pages."""
+"""Reads behind the payment pages, the customer's and staff's."""
 
-from .models import Payment
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.money import MoneySum
+
+from .models import GatewayEvent, Payment
 
 
 def payments_for_customer(*, user):
@@ -11,3 +19,50 @@ def payments_for_customer(*, user):
 def payment_for_customer(*, user, reference) -> Payment | None:
     """One of the customer's own payments; None for anybody else's."""
     return Payment.objects.select_related("method").filter(user=user, reference=reference).first()
+
+
+CREDITED = [Payment.Status.PAID, Payment.Status.REFUNDED, Payment.Status.DISPUTED]
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def payments_for_staff(*, method=None, status: str = "", customer: str = "", date_from=None, date_to=None):
+    payments = Payment.objects.select_related("user", "method").order_by("-created_at", "-id")
+    if method is not None:
+        payments = payments.filter(method=method)
+    if status:
+        payments = payments.filter(status=status)
+    if customer:
+        payments = payments.filter(Q(user__username__iexact=customer) | Q(user__email__iexact=customer))
+    if date_from:
+        payments = payments.filter(created_at__gte=_day_start(date_from))
+    if date_to:
+        payments = payments.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
+    return payments
+
+
+def payment_for_staff(*, pk: int) -> Payment | None:
+    return Payment.objects.select_related("user", "method", "reviewed_by").filter(pk=pk).first()
+
+
+def payment_events(*, payment: Payment) -> list[GatewayEvent]:
+    return list(GatewayEvent.objects.filter(payment=payment).order_by("received_at", "id"))
+
+
+def payments_waiting_for_staff() -> int:
+    return Payment.objects.filter(status=Payment.Status.REVIEW).count()
+
+
+def totals_by_method_and_day(*, date_from, date_to) -> dict:
+    """Credited payments per day and method between two dates (by the day they were paid): how many, what
+    the gateways took in, what went on balances, bonuses and what was taken back; with the totals per method."""
+    paid = Payment.objects.filter(status__in=CREDITED, paid_at__gte=_day_start(date_from),
+                                  paid_at__lt=_day_start(date_to + timedelta(days=1)))
+    sums = {"count": Count("id"), "taken_in": MoneySum("total"), "credited": MoneySum("credited"),
+            "bonus": MoneySum("bonus_credited"), "taken_back": MoneySum("taken_back")}
+    days = list(paid.annotate(day=TruncDate("paid_at")).values("day", "method__name").annotate(**sums)
+                .order_by("-day", "method__name"))
+    methods = list(paid.values("method__name").annotate(**sums).order_by("method__name"))
+    return {"days": days, "methods": methods}

@@ -3,7 +3,7 @@
 
 from django import forms
 
-from .models import Category, Provider, Service
+from catalog.models import Category, Provider, Service
 
 MARKUP_HELP = "Percent over cost, e.g. 50 sells at 1.5 × cost."
 

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from panel.decorators import staff_required
+from payments import gateways, services
+from payments import selectors as payment_selectors
+from payments.models import PaymentMethod
 
-from . import gateways, services, staff_selectors
-from .models import PaymentMethod
-from .staff_forms import ApproveForm, PaymentFilterForm, PaymentMethodForm, RejectForm
+from ..forms.payments import ApproveForm, PaymentFilterForm, PaymentMethodForm, RejectForm
 
 PAYMENTS_PER_PAGE = 50
 TOTALS_DAYS = 30
@@ -25,17 +26,17 @@ TOTALS_DAYS = 30
 def payment_list(request):
     form = PaymentFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {}
-    page = Paginator(staff_selectors.payments_for_staff(**filters), PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(payment_selectors.payments_for_staff(**filters), PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "staff/payments.html", {"form": form, "page": page,
-                                                   "waiting": staff_selectors.payments_waiting_for_staff()})
+                                                   "waiting": payment_selectors.payments_waiting_for_staff()})
 
 
 @staff_required
 def payment_detail(request, pk):
-    payment = staff_selectors.payment_for_staff(pk=pk)
+    payment = payment_selectors.payment_for_staff(pk=pk)
     if payment is None:
         raise Http404("No such payment.")
-    events = staff_selectors.payment_events(payment=payment)
+    events = payment_selectors.payment_events(payment=payment)
     for event in events:
         event.pretty = json.dumps(event.payload, indent=2, sort_keys=True, default=str)
     return render(request, "staff/payment_detail.html", {
@@ -112,5 +113,5 @@ def totals(request):
     date_from = filters.get("date_from") or date_to - timedelta(days=TOTALS_DAYS - 1)
     return render(request, "staff/payment_totals.html", {
         "form": form, "date_from": date_from, "date_to": date_to,
-        **staff_selectors.totals_by_method_and_day(date_from=date_from, date_to=date_to),
+        **payment_selectors.totals_by_method_and_day(date_from=date_from, date_to=date_to),
     })

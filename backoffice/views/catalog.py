@@ -10,13 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from orders import selectors as order_selectors
-from panel import selectors as panel_selectors
-from panel import services as panel_services
+from catalog import selectors, services
+from catalog.models import Category, Provider, Service
+from catalog.sync import sync_catalog
 from panel.decorators import staff_required
 
-from . import selectors, services
-from .forms import (
+from ..forms.catalog import (
     BulkServicesForm,
     CategoryMoveForm,
     CategoryRenameForm,
@@ -24,8 +23,6 @@ from .forms import (
     ServiceFilterForm,
     ServiceForm,
 )
-from .models import Category, Provider, Service
-from .sync import sync_catalog
 
 SERVICES_PER_PAGE = 50
 
@@ -34,32 +31,10 @@ def _first_error(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-# ---------------------------------------------------------------- dashboard
-
-
-@staff_required
-def dashboard(request):
-    return render(request, "staff/dashboard.html", {
-        "notices": panel_selectors.staff_notices_unresolved(),
-        "providers": _with_hosts(selectors.providers_for_staff()),
-        "polling": order_selectors.polling_overview(),
-    })
-
-
-@staff_required
-@require_POST
-def notice_resolve(request, pk):
-    if panel_services.staff_notice_resolve(notice_id=pk):
-        messages.success(request, "Notice marked resolved.")
-    else:
-        messages.info(request, "That notice was already resolved.")
-    return redirect("staff_catalog:dashboard")
-
-
 # ---------------------------------------------------------------- providers
 
 
-def _with_hosts(providers):
+def with_hosts(providers):
     for provider in providers:
         provider.host = selectors.provider_host(provider)
     return providers
@@ -67,7 +42,7 @@ def _with_hosts(providers):
 
 @staff_required
 def providers(request):
-    return render(request, "staff/providers.html", {"providers": _with_hosts(selectors.providers_for_staff())})
+    return render(request, "staff/providers.html", {"providers": with_hosts(selectors.providers_for_staff())})
 
 
 @staff_required

@@ -5,11 +5,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from orders import selectors, staff
+from orders.models import Order
+from orders.services import OrderRefused
 from panel.decorators import staff_required
-
-from . import selectors, staff
-from .models import Order
-from .services import OrderRefused
 
 ORDERS_PER_PAGE = 50
 

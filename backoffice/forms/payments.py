@@ -2,8 +2,8 @@
 
 from django import forms
 
-from . import gateways
-from .models import Gateway, Payment, PaymentMethod
+from payments import gateways
+from payments.models import Gateway, Payment, PaymentMethod
 
 
 class PaymentMethodForm(forms.ModelForm):

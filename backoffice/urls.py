@@ -1,0 +1,46 @@
+"""Every staff page, under /staff/. The namespaces name the part of the business each page runs."""
+
+from django.urls import include, path
+
+from .views import catalog, dashboard, orders, payments
+
+catalog_patterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("notices/<int:pk>/resolve/", dashboard.notice_resolve, name="notice_resolve"),
+    path("providers/", catalog.providers, name="providers"),
+    path("providers/add/", catalog.provider_add, name="provider_add"),
+    path("providers/<int:pk>/edit/", catalog.provider_edit, name="provider_edit"),
+    path("providers/<int:pk>/check/", catalog.provider_check, name="provider_check"),
+    path("providers/<int:pk>/sync/", catalog.provider_sync, name="provider_sync"),
+    path("providers/<int:pk>/syncs/", catalog.provider_syncs, name="provider_syncs"),
+    path("services/", catalog.services_list, name="services"),
+    path("services/bulk/", catalog.services_bulk, name="services_bulk"),
+    path("services/<int:pk>/edit/", catalog.service_edit, name="service_edit"),
+    path("categories/", catalog.categories, name="categories"),
+    path("categories/<int:pk>/rename/", catalog.category_rename, name="category_rename"),
+    path("categories/<int:pk>/move/", catalog.category_move, name="category_move"),
+]
+
+orders_patterns = [
+    path("", orders.order_list, name="list"),
+    path("<int:pk>/resend/", orders.order_resend, name="resend"),
+    path("<int:pk>/cancel-refund/", orders.order_cancel_refund, name="cancel_refund"),
+    path("<int:pk>/clear-flag/", orders.order_clear_flag, name="clear_flag"),
+]
+
+payments_patterns = [
+    path("", payments.payment_list, name="list"),
+    path("totals/", payments.totals, name="totals"),
+    path("methods/", payments.methods, name="methods"),
+    path("methods/add/", payments.method_add, name="method_add"),
+    path("methods/<int:pk>/edit/", payments.method_edit, name="method_edit"),
+    path("<int:pk>/", payments.payment_detail, name="detail"),
+    path("<int:pk>/approve/", payments.payment_approve, name="approve"),
+    path("<int:pk>/reject/", payments.payment_reject, name="reject"),
+]
+
+urlpatterns = [
+    path("orders/", include((orders_patterns, "staff_orders"))),
+    path("payments/", include((payments_patterns, "staff_payments"))),
+    path("", include((catalog_patterns, "staff_catalog"))),
+]
