@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import catalog, dashboard, orders, payments
+from .views import audit, catalog, dashboard, orders, payments
 
 catalog_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -39,8 +39,14 @@ payments_patterns = [
     path("<int:pk>/reject/", payments.payment_reject, name="reject"),
 ]
 
+# The back office's own pages (customers, audit, reports): not about one app's objects.
+backoffice_patterns = [
+    path("audit/", audit.audit_list, name="audit"),
+]
+
 urlpatterns = [
     path("orders/", include((orders_patterns, "staff_orders"))),
     path("payments/", include((payments_patterns, "staff_payments"))),
+    path("", include((backoffice_patterns, "backoffice"))),
     path("", include((catalog_patterns, "staff_catalog"))),
 ]

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import smmapi
-from panel.services import staff_notice_create
+from panel.services import audit, changed, snapshot, staff_notice_create
 
 from . import health
 from .models import Category, Provider, Service
@@ -59,17 +59,18 @@ PROVIDER_FIELDS = (
 
 
 @transaction.atomic
-def provider_add(*, is_active: bool = True, **fields) -> Provider:
+def provider_add(*, is_active: bool = True, actor=None, **fields) -> Provider:
     """provider_create, plus the fields it does not take (is_active), in one transaction."""
     provider = provider_create(**fields)
     if not is_active:
         provider.is_active = False
         provider.save(update_fields=["is_active"])
+    audit(actor=actor, action="provider.add", target=provider, after=snapshot(provider, PROVIDER_FIELDS))
     return provider
 
 
 @transaction.atomic
-def provider_update(*, provider: Provider, api_key: str = "", **fields) -> Provider:
+def provider_update(*, provider: Provider, api_key: str = "", actor=None, **fields) -> Provider:
     """Change a provider's settings. An empty api_key keeps the stored one (the key is write-only).
 
     A new markup or exchange rate reprices the provider's services at once rather than at the next sync.
@@ -78,6 +79,7 @@ def provider_update(*, provider: Provider, api_key: str = "", **fields) -> Provi
     if unknown:
         raise TypeError(f"unknown provider fields: {sorted(unknown)}")
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    before = snapshot(provider, PROVIDER_FIELDS)
     old_prices = (provider.markup_percent, provider.exchange_rate)
     for name, value in fields.items():
         setattr(provider, name, value)
@@ -85,9 +87,24 @@ def provider_update(*, provider: Provider, api_key: str = "", **fields) -> Provi
         provider.api_key = api_key
     provider.full_clean()
     provider.save()
+    was, now = changed(before, snapshot(provider, PROVIDER_FIELDS))
+    if api_key:  # that it changed, never what it is
+        was["api_key"], now["api_key"] = "(hidden)", "(changed)"
+    audit(actor=actor, action="provider.update", target=provider, before=was, after=now)
     if (provider.markup_percent, provider.exchange_rate) != old_prices:
         _tell_staff_about_margins(provider, _reprice_services_of(provider))
     return provider
+
+
+def provider_sync_by_staff(*, provider: Provider, actor):
+    """A sync staff asked for, and its audit row (written after it: a sync is many transactions)."""
+    from .sync import sync_catalog
+
+    run = sync_catalog(provider)
+    with transaction.atomic():
+        audit(actor=actor, action="provider.sync", target=provider, after={
+            "ok": run.ok, "new": run.new, "changed": run.changed, "gone": run.gone, "error": run.error or ""})
+    return run
 
 
 def _reprice_services_of(provider: Provider) -> list[Service]:
@@ -173,10 +190,11 @@ def service_problems(
 def service_update(
     *, service: Service, name: str, description: str, category: Category, price_mode: str,
     markup_percent: Decimal | None, fixed_rate: Decimal | None, min_quantity: int, max_quantity: int,
-    refill: bool, cancel: bool,
+    refill: bool, cancel: bool, actor=None,
 ) -> Service:
     """Staff's edit of one service: checks the rules, then saves it with its rate recomputed."""
     service = Service.objects.select_for_update().select_related("provider_service__provider").get(pk=service.pk)
+    before = snapshot(service, SERVICE_AUDIT_FIELDS)
     problems = service_problems(
         service=service, price_mode=price_mode, markup_percent=markup_percent, fixed_rate=fixed_rate,
         min_quantity=min_quantity, max_quantity=max_quantity, refill=refill, cancel=cancel,
@@ -192,6 +210,8 @@ def service_update(
     _price_service(service)
     _settle_margin(service)
     service.save()
+    was, now = changed(before, snapshot(service, SERVICE_AUDIT_FIELDS))
+    audit(actor=actor, action="service.update", target=service, before=was, after=now)
     return service
 
 
@@ -215,7 +235,7 @@ def _why_not_on_sale(service: Service) -> str:
 
 
 @transaction.atomic
-def services_bulk_enable(*, service_ids) -> tuple[list[Service], list[tuple[Service, str]]]:
+def services_bulk_enable(*, service_ids, actor=None) -> tuple[list[Service], list[tuple[Service, str]]]:
     """Put services on sale. Those that cannot be sold (gone upstream, below cost) stay off, with the reason."""
     enabled, refused = [], []
     for service in _selected(service_ids):
@@ -226,24 +246,27 @@ def services_bulk_enable(*, service_ids) -> tuple[list[Service], list[tuple[Serv
             service.enabled, service.disabled_reason = True, ""
             enabled.append(service)
     Service.objects.bulk_update(enabled, ["enabled", "disabled_reason"])
+    _audit_bulk(actor, "service.bulk_enable", enabled, {"enabled": True})
     return enabled, refused
 
 
 @transaction.atomic
-def services_bulk_disable(*, service_ids) -> int:
+def services_bulk_disable(*, service_ids, actor=None) -> int:
     """Take services off sale as staff's choice: a later sync will not bring them back."""
     services = _selected(service_ids)
+    _audit_bulk(actor, "service.bulk_disable", services, {"enabled": False})
     return Service.objects.filter(pk__in=[s.pk for s in services]).update(
         enabled=False, disabled_reason=Service.Disabled.STAFF, updated_at=timezone.now()
     )
 
 
 @transaction.atomic
-def services_bulk_markup(*, service_ids, markup_percent: Decimal) -> int:
+def services_bulk_markup(*, service_ids, markup_percent: Decimal, actor=None) -> int:
     """Switch services to derived pricing with this markup and recompute their rates."""
     if markup_percent is None or markup_percent < 0:
         raise ValidationError({"markup_percent": "The markup cannot be negative."})
     services = _selected(service_ids)
+    _audit_bulk(actor, "service.bulk_markup", services, {"markup_percent": markup_percent})
     for service in services:
         service.price_mode, service.markup_percent, service.fixed_rate = (
             Service.PriceMode.DERIVED, markup_percent, None
@@ -257,19 +280,21 @@ def services_bulk_markup(*, service_ids, markup_percent: Decimal) -> int:
 
 
 @transaction.atomic
-def category_rename(*, category: Category, name: str) -> Category:
+def category_rename(*, category: Category, name: str, actor=None) -> Category:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A category needs a name."})
     if Category.objects.filter(name__iexact=name).exclude(pk=category.pk).exists():
         raise ValidationError({"name": f"A category named “{name}” already exists."})
+    audit(actor=actor, action="category.rename", target=category, before={"name": category.name},
+          after={"name": name})
     Category.objects.filter(pk=category.pk).update(name=name)
     category.name = name
     return category
 
 
 @transaction.atomic
-def category_move(*, category: Category, direction: str) -> None:
+def category_move(*, category: Category, direction: str, actor=None) -> None:
     """Swap a category with its neighbour above or below, renumbering all so ties cannot stall the move."""
     if direction not in ("up", "down"):
         raise ValueError(f"direction must be up or down, not {direction!r}")
@@ -279,12 +304,24 @@ def category_move(*, category: Category, direction: str) -> None:
     if not 0 <= other < len(ordered):
         return
     ordered[index], ordered[other] = ordered[other], ordered[index]
+    audit(actor=actor, action="category.move", target=category, after={"direction": direction})
     changed = []
     for position, item in enumerate(ordered, start=1):
         if item.sort_order != position * 10:
             item.sort_order = position * 10
             changed.append(item)
     Category.objects.bulk_update(changed, ["sort_order"])
+
+
+SERVICE_AUDIT_FIELDS = ("name", "description", "category_id", "price_mode", "markup_percent", "fixed_rate", "rate",
+                        "min_quantity", "max_quantity", "refill", "cancel", "enabled")
+
+
+def _audit_bulk(actor, action: str, services: list[Service], after: dict) -> None:
+    """One audit row for a bulk action, naming every service it touched."""
+    if services:
+        audit(actor=actor, action=action, target=("service", "", f"{len(services)} service(s)"),
+              before={"services": [s.pk for s in services]}, after=after)
 
 
 # ---------------------------------------------------------------- end of staff back office

@@ -6,6 +6,7 @@ from django.db.models import F
 
 from accounts.money import money_str
 from accounts.services import wallet_refund_order
+from panel.services import audit
 
 from .models import Order, OrderEvent
 from .services import OrderRefused, dispatch
@@ -22,6 +23,8 @@ def order_resend(*, order_id: int, staff) -> None:
         raise OrderRefused(UNKNOWN_OUTCOME_ONLY)
     OrderEvent.objects.create(order_id=order_id, kind="resent", staff_only=True,
                               message=f"{staff.username} decided to send it again.")
+    audit(actor=staff, action="order.resend", target=("order", order_id, f"Order #{order_id}"),
+          before={"state": Order.State.FAILED}, after={"state": Order.State.QUEUED})
     transaction.on_commit(lambda: dispatch(order_id))
 
 
@@ -37,6 +40,9 @@ def order_cancel_and_refund(*, order_id: int, staff) -> Order:
     OrderEvent.objects.create(order=order, kind="canceled",
                               message=f"Canceled by support. Refunded {money_str(order.charge)}.")
     OrderEvent.objects.create(order=order, kind="canceled", staff_only=True, message=f"Decided by {staff.username}.")
+    audit(actor=staff, action="order.cancel_refund", target=order,
+          before={"state": Order.State.FAILED, "refunded": "0"},
+          after={"state": order.state, "status": order.status, "refunded": money_str(order.refunded)})
     return order
 
 
@@ -48,3 +54,5 @@ def order_clear_flag(*, order_id: int, staff) -> None:
         raise OrderRefused("This order is not flagged, or it waits for a resend or cancel decision.")
     OrderEvent.objects.create(order_id=order_id, kind="checked", staff_only=True,
                               message=f"{staff.username} checked it and cleared the flag.")
+    audit(actor=staff, action="order.clear_flag", target=("order", order_id, f"Order #{order_id}"),
+          before={"needs_attention": True}, after={"needs_attention": False})

@@ -6,3 +6,35 @@ from .models import StaffNotice
 def staff_notices_unresolved(*, limit: int = 100):
     """What staff still has to look at, newest first."""
     return list(StaffNotice.objects.filter(resolved_at__isnull=True).order_by("-created_at", "-id")[:limit])
+
+
+def audit_entries(*, actor: str = "", action: str = "", target_type: str = "", target_id: str = "",
+                  date_from=None, date_to=None):
+    """The audit trail, newest first, filtered; `action` matches a prefix ("order." for every order action)."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from .models import AuditEntry
+
+    entries = AuditEntry.objects.select_related("actor").order_by("-created_at", "-id")
+    if actor:
+        entries = entries.filter(actor__username__iexact=actor)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if target_type:
+        entries = entries.filter(target_type=target_type)
+    if target_id:
+        entries = entries.filter(target_id=target_id)
+    if date_from:
+        entries = entries.filter(created_at__gte=timezone.make_aware(datetime.combine(date_from, time.min)))
+    if date_to:
+        entries = entries.filter(created_at__lt=timezone.make_aware(datetime.combine(date_to + timedelta(days=1),
+                                                                                     time.min)))
+    return entries
+
+
+def audit_target_types() -> list[str]:
+    from .models import AuditEntry
+
+    return list(AuditEntry.objects.order_by("target_type").values_list("target_type", flat=True).distinct())

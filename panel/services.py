@@ -1,8 +1,10 @@
-"""Writes of the site shell."""
+"""Writes of the site shell: staff notices and the audit trail."""
 
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from .models import StaffNotice
+from .models import AuditEntry, StaffNotice
 
 
 def staff_notice_create(*, subject: str, body: str = "", level: str = StaffNotice.Level.WARNING) -> StaffNotice:
@@ -17,6 +19,39 @@ def notice_once(subject: str, body: str = "", level: str = StaffNotice.Level.WAR
         staff_notice_create(subject=subject, body=body, level=level)
 
 
-def staff_notice_resolve(*, notice_id: int) -> bool:
+@transaction.atomic
+def staff_notice_resolve(*, notice_id: int, actor=None) -> bool:
     """Mark a staff notice resolved. False when it was already resolved (or does not exist)."""
-    return StaffNotice.objects.filter(pk=notice_id, resolved_at__isnull=True).update(resolved_at=timezone.now()) == 1
+    notice = StaffNotice.objects.filter(pk=notice_id, resolved_at__isnull=True).first()
+    if notice is None or not StaffNotice.objects.filter(pk=notice_id, resolved_at__isnull=True).update(
+            resolved_at=timezone.now()):
+        return False
+    audit(actor=actor, action="notice.resolve", target=notice)
+    return True
+
+
+def audit(*, actor, action: str, target, before: dict | None = None, after: dict | None = None,
+          note: str = "") -> AuditEntry:
+    """Record a staff action on `target` (a model instance, or a (type, id, text) triple). Only inside the
+    action's own transaction: the record and the change are kept together or not at all."""
+    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        raise TransactionManagementError("an audit entry is written in the transaction of the action it records")
+    if isinstance(target, tuple):
+        target_type, target_id, target_repr = target
+    else:
+        target_type, target_id, target_repr = target._meta.model_name, target.pk, str(target)
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None, action=action[:100], target_type=target_type[:50],
+        target_id=str(target_id or "")[:64], target_repr=str(target_repr)[:255], before=before or {},
+        after=after or {}, note=note[:500])
+
+
+def snapshot(obj, fields) -> dict:
+    """The named fields of an object, as an audit entry keeps them."""
+    return {name: getattr(obj, name) for name in fields}
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the fields that differ, before and after."""
+    names = [name for name in after if before.get(name) != after[name]]
+    return {name: before.get(name) for name in names}, {name: after[name] for name in names}

@@ -23,7 +23,7 @@ from accounts.models import LedgerEntry
 from accounts.money import ZERO, money_str, to_money
 from accounts.services import customer_flag, wallet_credit_payment, wallet_take_back_payment
 from panel.models import StaffNotice
-from panel.services import notice_once, staff_notice_create
+from panel.services import audit, changed, notice_once, snapshot, staff_notice_create
 
 from . import gateways
 from .gateways.base import GatewayError, Notice, Outcome, Urls, minor_units, scrub
@@ -471,6 +471,8 @@ def payment_approve(*, payment_id: int, staff, amount: Decimal | None = None, no
             raise PaymentRefused("Only a payment under review can be approved.")
         _staff_event(payment, "approved", staff, {"credited": money_str(deposit), "bonus": money_str(bonus),
                                                   "note": note.strip()})
+        audit(actor=staff, action="payment.approve", target=payment, before={"status": Status.REVIEW},
+              after={"status": Status.PAID, "credited": money_str(deposit), "bonus": money_str(bonus)}, note=note)
     return payment
 
 
@@ -487,6 +489,8 @@ def payment_reject(*, payment_id: int, staff, reason: str) -> Payment:
                 updated_at=now):
             raise PaymentRefused("Only a payment under review can be rejected.")
         _staff_event(payment, "rejected", staff, {"reason": reason})
+        audit(actor=staff, action="payment.reject", target=payment, before={"status": Status.REVIEW},
+              after={"status": Status.FAILED}, note=reason)
         payment.refresh_from_db()
     return payment
 
@@ -566,8 +570,18 @@ def payments_reconcile() -> dict[str, int]:
 # --- Staff: methods -----------------------------------------------------------------------------------
 
 
-def method_save(*, method: PaymentMethod) -> PaymentMethod:
+METHOD_FIELDS = ("name", "gateway", "enabled", "min_amount", "max_amount", "fee_percent", "bonus_percent",
+                 "bonus_from", "instructions", "display_order")
+
+
+@transaction.atomic
+def method_save(*, method: PaymentMethod, actor=None) -> PaymentMethod:
     """Create or change a payment method, as the staff form built it."""
+    stored = PaymentMethod.objects.filter(pk=method.pk).first() if method.pk else None
+    before = snapshot(stored, METHOD_FIELDS) if stored else {}
     method.full_clean()
     method.save()
+    was, now = changed(before, snapshot(method, METHOD_FIELDS))
+    audit(actor=actor, action="payment_method.update" if stored else "payment_method.add", target=method,
+          before=was, after=now)
     return method

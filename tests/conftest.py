@@ -2,9 +2,12 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Group
 
 from accounts.models import User
 from accounts.services import wallet_deposit
+from backoffice.roles import ADMIN, SUPPORT
+from payments.models import Payment, PaymentMethod
 
 
 @pytest.fixture
@@ -19,7 +22,20 @@ def bob(db):
 
 @pytest.fixture
 def carol(db):
-    return User.objects.create_user("carol", "carol@example.com", "carol-pass-123", is_staff=True)
+    """Staff with the Admin role: every back-office page and action."""
+    return _staff("carol", ADMIN)
+
+
+@pytest.fixture
+def dave(db):
+    """Staff with the Support role: reads everything, acts on orders and tickets, no money, no settings."""
+    return _staff("dave", SUPPORT)
+
+
+def _staff(username: str, role: str) -> User:
+    user = User.objects.create_user(username, f"{username}@example.com", f"{username}-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +62,31 @@ def no_broker():
     """Tasks are not sent anywhere: tests drive order_send themselves and can assert on the dispatch."""
     with mock.patch("orders.tasks.send_order.apply_async") as apply_async:
         yield apply_async
+
+
+@pytest.fixture
+def make_method(db):
+    """A payment method of the given gateway (enabled, no limits, no fee, no bonus unless given)."""
+
+    def make(gateway: str = "sandbox", **fields) -> PaymentMethod:
+        fields.setdefault("name", {"stripe": "Card", "cryptomus": "Crypto", "manual": "Bank transfer",
+                                   "sandbox": "Test card"}.get(gateway, gateway))
+        return PaymentMethod.objects.create(gateway=gateway, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_payment(db):
+    """A payment as payment_start leaves it at a hosted gateway: pending, with the gateway's ID and page."""
+
+    def make(user, method, *, amount="10.00", fee="0", bonus="0", status=Payment.Status.PENDING,
+             gateway_ref="ref-1", **fields) -> Payment:
+        amount, fee = Decimal(amount), Decimal(fee)
+        fields.setdefault("redirect_url", "https://gateway.example/pay/" + (gateway_ref or "x"))
+        fields.setdefault("currency", "USD")
+        return Payment.objects.create(user=user, method=method, gateway=method.gateway, amount=amount, fee=fee,
+                                      total=amount + fee, bonus=Decimal(bonus), status=status,
+                                      gateway_ref=gateway_ref, **fields)
+
+    return make

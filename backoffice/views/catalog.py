@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from catalog import selectors, services
 from catalog.models import Category, Provider, Service
-from catalog.sync import sync_catalog
 from panel.decorators import staff_required
 
 from ..forms.catalog import (
@@ -45,12 +44,12 @@ def providers(request):
     return render(request, "staff/providers.html", {"providers": with_hosts(selectors.providers_for_staff())})
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 def provider_add(request):
     form = ProviderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            provider = services.provider_add(api_key=form.cleaned_data["api_key"], **form.provider_fields())
+            provider = services.provider_add(actor=request.user, api_key=form.cleaned_data["api_key"], **form.provider_fields())
         except (services.ProviderError, ValidationError) as exc:
             form.add_error(None, str(exc) if isinstance(exc, services.ProviderError) else _first_error(exc))
         else:
@@ -59,7 +58,7 @@ def provider_add(request):
     return render(request, "staff/provider_form.html", {"form": form, "provider": None})
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 def provider_edit(request, pk):
     provider = get_object_or_404(Provider, pk=pk)
     # The form gets its own copy: validating writes the typed values onto its instance, and the page's
@@ -68,7 +67,7 @@ def provider_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             provider = services.provider_update(
-                provider=provider, api_key=form.cleaned_data["api_key"], **form.provider_fields()
+                provider=provider, actor=request.user, api_key=form.cleaned_data["api_key"], **form.provider_fields()
             )
         except ValidationError as exc:
             form.add_error(None, _first_error(exc))
@@ -78,7 +77,7 @@ def provider_edit(request, pk):
     return render(request, "staff/provider_form.html", {"form": form, "provider": provider})
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 @require_POST
 def provider_check(request, pk):
     provider = get_object_or_404(Provider, pk=pk)
@@ -92,11 +91,11 @@ def provider_check(request, pk):
     return redirect("staff_catalog:dashboard" if back_to_dashboard else "staff_catalog:providers")
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 @require_POST
 def provider_sync(request, pk):
     provider = get_object_or_404(Provider, pk=pk)
-    run = sync_catalog(provider)  # synchronous for now; a Celery task can take it over later
+    run = services.provider_sync_by_staff(provider=provider, actor=request.user)  # synchronous for now
     if run.ok:
         messages.success(request, (
             f"{provider.name}: catalog synced: {run.new} new, {run.changed} changed, {run.gone} gone, "
@@ -140,7 +139,7 @@ def _back_to_list(request):
     return redirect(reverse("staff_catalog:services") + (f"?{query}" if query else ""))
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 @require_POST
 def services_bulk(request):
     form = BulkServicesForm(request.POST)
@@ -151,21 +150,21 @@ def services_bulk(request):
         return _back_to_list(request)
     action, ids = form.cleaned_data["action"], form.cleaned_data["services"]
     if action == "enable":
-        enabled, refused = services.services_bulk_enable(service_ids=ids)
+        enabled, refused = services.services_bulk_enable(actor=request.user, service_ids=ids)
         messages.success(request, f"{len(enabled)} service(s) enabled.")
         for service, reason in refused:
             messages.error(request, f"#{service.pk} {service.name} not enabled: {reason}.")
     elif action == "disable":
-        count = services.services_bulk_disable(service_ids=ids)
+        count = services.services_bulk_disable(actor=request.user, service_ids=ids)
         messages.success(request, f"{count} service(s) disabled.")
     else:
         markup = form.cleaned_data["markup_percent"]
-        count = services.services_bulk_markup(service_ids=ids, markup_percent=markup)
+        count = services.services_bulk_markup(actor=request.user, service_ids=ids, markup_percent=markup)
         messages.success(request, f"{count} service(s) now priced at cost + {markup.normalize():f}%.")
     return _back_to_list(request)
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 def service_edit(request, pk):
     service = get_object_or_404(Service.objects.select_related("provider_service__provider", "category"), pk=pk)
     form = ServiceForm(
@@ -173,7 +172,7 @@ def service_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.service_update(service=service, **form.service_fields())
+            services.service_update(actor=request.user, service=service, **form.service_fields())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -193,7 +192,7 @@ def categories(request):
     return render(request, "staff/categories.html", {"categories": selectors.categories_with_counts()})
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 @require_POST
 def category_rename(request, pk):
     category = get_object_or_404(Category, pk=pk)
@@ -203,7 +202,7 @@ def category_rename(request, pk):
         return redirect("staff_catalog:categories")
     old = category.name
     try:
-        services.category_rename(category=category, name=form.cleaned_data["name"])
+        services.category_rename(actor=request.user, category=category, name=form.cleaned_data["name"])
     except ValidationError as exc:
         messages.error(request, f"“{old}” not renamed: {_first_error(exc)}")
     else:
@@ -211,11 +210,11 @@ def category_rename(request, pk):
     return redirect("staff_catalog:categories")
 
 
-@staff_required
+@staff_required(perm="manage_catalog")
 @require_POST
 def category_move(request, pk):
     category = get_object_or_404(Category, pk=pk)
     form = CategoryMoveForm(request.POST)
     if form.is_valid():
-        services.category_move(category=category, direction=form.cleaned_data["direction"])
+        services.category_move(actor=request.user, category=category, direction=form.cleaned_data["direction"])
     return redirect(reverse("staff_catalog:categories") + f"#category-{category.pk}")

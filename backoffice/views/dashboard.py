@@ -22,10 +22,10 @@ def dashboard(request):
     })
 
 
-@staff_required
+@staff_required(perm="act_on_orders")
 @require_POST
 def notice_resolve(request, pk):
-    if panel_services.staff_notice_resolve(notice_id=pk):
+    if panel_services.staff_notice_resolve(notice_id=pk, actor=request.user):
         messages.success(request, "Notice marked resolved.")
     else:
         messages.info(request, "That notice was already resolved.")

@@ -36,19 +36,19 @@ def _decide(request, pk, decision, done: str):
     return redirect("orders:detail", pk=pk)
 
 
-@staff_required
+@staff_required(perm="act_on_orders")
 @require_POST
 def order_resend(request, pk):
     return _decide(request, pk, staff.order_resend, f"Order #{pk} queued to be sent again.")
 
 
-@staff_required
+@staff_required(perm="act_on_orders")
 @require_POST
 def order_cancel_refund(request, pk):
     return _decide(request, pk, staff.order_cancel_and_refund, f"Order #{pk} canceled and refunded.")
 
 
-@staff_required
+@staff_required(perm="act_on_orders")
 @require_POST
 def order_clear_flag(request, pk):
     return _decide(request, pk, staff.order_clear_flag, f"Order #{pk}: flag cleared.")

@@ -44,7 +44,7 @@ def payment_detail(request, pk):
     })
 
 
-@staff_required
+@staff_required(perm="manage_money")
 @require_POST
 def payment_approve(request, pk):
     form = ApproveForm(request.POST)
@@ -62,7 +62,7 @@ def payment_approve(request, pk):
     return redirect("staff_payments:detail", pk=pk)
 
 
-@staff_required
+@staff_required(perm="manage_money")
 @require_POST
 def payment_reject(request, pk):
     form = RejectForm(request.POST)
@@ -85,12 +85,12 @@ def methods(request):
     return render(request, "staff/payment_methods.html", {"methods": rows})
 
 
-@staff_required
+@staff_required(perm="manage_settings")
 def method_add(request):
     return _method_form(request, PaymentMethod())
 
 
-@staff_required
+@staff_required(perm="manage_settings")
 def method_edit(request, pk):
     return _method_form(request, get_object_or_404(PaymentMethod, pk=pk))
 
@@ -98,7 +98,7 @@ def method_edit(request, pk):
 def _method_form(request, method: PaymentMethod):
     form = PaymentMethodForm(request.POST or None, instance=method)
     if request.method == "POST" and form.is_valid():
-        saved = services.method_save(method=form.save(commit=False))
+        saved = services.method_save(method=form.save(commit=False), actor=request.user)
         messages.success(request, f"Payment method {saved.name} saved.")
         return redirect("staff_payments:methods")
     return render(request, "staff/payment_method_form.html", {"form": form, "method": method})
