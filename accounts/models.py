@@ -19,6 +19,12 @@ class User(AbstractUser):
     # Set when something about the customer needs a person (a payment refunded or disputed at the gateway).
     flagged_at = models.DateTimeField(null=True, blank=True)
     flag_reason = models.CharField(max_length=255, blank=True)
+    # When the API key was last used (kept to the minute: one write a minute at the most).
+    api_last_used_at = models.DateTimeField(null=True, blank=True)
+    # A discount off every price the customer sees and pays (custom rates per service come first). Never below
+    # the provider's cost unless staff confirmed it (`discount_below_cost`).
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
+    discount_below_cost = models.BooleanField(default=False)
 
     @property
     def is_customer(self) -> bool:

@@ -44,6 +44,8 @@ class Provider(models.Model):
     # Polling backs off a provider whose calls fail, longer after each failure in a row.
     poll_failures = models.PositiveIntegerField(default=0)
     poll_backoff_until = models.DateTimeField(null=True, blank=True)
+    # The dashboard warns when the provider's balance (in its currency) is below this.
+    low_balance_warning = models.DecimalField(max_digits=24, decimal_places=5, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -205,3 +207,23 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"sync {self.provider} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerRate(models.Model):
+    """A customer's own price of one service (per 1000, or per package), set by staff. It wins over the
+    customer's discount. Below the provider's cost only when staff confirmed it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="custom_rates")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="custom_rates")
+    rate = money_field()
+    below_cost_confirmed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "service"], name="one_custom_rate_per_customer_and_service"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="custom_rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.service_id} at {self.rate} for {self.user_id}"

@@ -55,3 +55,33 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit entries are append-only.")
+
+
+class SiteSettings(models.Model):
+    """The settings staff change on a page (the environment holds the rest): one row."""
+
+    new_services_on_sale = models.BooleanField(
+        default=True, help_text="Services a sync brings in go on sale at once; when off they wait, disabled, "
+                                "in the new services list for staff to review.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "site settings"
+
+    def __str__(self):
+        return "Site settings"
+
+    @classmethod
+    def current(cls) -> "SiteSettings":
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process: `beat` (its scheduler's tick), `worker` (a task it ran)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.at}"
