@@ -26,6 +26,10 @@ orders_patterns = [
     path("<int:pk>/resend/", orders.order_resend, name="resend"),
     path("<int:pk>/cancel-refund/", orders.order_cancel_refund, name="cancel_refund"),
     path("<int:pk>/clear-flag/", orders.order_clear_flag, name="clear_flag"),
+    path("<int:pk>/attach/", orders.order_attach, name="attach"),
+    path("<int:pk>/partial/", orders.order_partial, name="partial"),
+    path("<int:pk>/complete/", orders.order_complete, name="complete"),
+    path("bulk/", orders.order_bulk, name="bulk"),
 ]
 
 payments_patterns = [

@@ -1,7 +1,7 @@
 """Reads behind the order pages. Each is a fixed number of queries however many orders there are."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, Q
@@ -101,8 +101,12 @@ def refills_for_customer(*, user):
 STAFF_STATES = [("", "Any state"), *Order.State.choices]
 
 
-def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False, search: str = ""):
-    """Every customer's orders for the back office, newest first, with what the list shows joined in."""
+def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False, search: str = "", provider=None,
+                     service=None, customer: str = "", date_from=None, date_to=None):
+    """Every customer's orders for the back office, newest first, with what the list shows joined in.
+
+    `search` matches an order ID, the provider's order ID, part of the link, or a username; `customer` is a
+    username or email; dates bound the day the order was placed (the panel's time zone)."""
     orders = Order.objects.select_related("user", "service", "provider")
     if state in Order.State.values:
         orders = orders.filter(state=state)
@@ -110,6 +114,16 @@ def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False
         orders = orders.filter(status=status)
     if flagged:
         orders = orders.filter(needs_attention=True)
+    if provider is not None:
+        orders = orders.filter(provider=provider)
+    if service is not None:
+        orders = orders.filter(service=service)
+    if customer:
+        orders = orders.filter(Q(user__username__iexact=customer) | Q(user__email__iexact=customer))
+    if date_from:
+        orders = orders.filter(created_at__gte=_day_start(date_from))
+    if date_to:
+        orders = orders.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
     search = search.strip()[:MAX_SEARCH_LENGTH]
     if search:
         match = Q(link__icontains=search) | Q(external_id=search) | Q(user__username__iexact=search)
@@ -117,6 +131,10 @@ def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False
             match |= Q(pk=int(search.lstrip("#")))
         orders = orders.filter(match)
     return orders.order_by("-id")
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @dataclass(frozen=True)

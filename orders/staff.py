@@ -4,7 +4,7 @@ person, never by the panel on its own. Each decision is one transaction with its
 from django.db import transaction
 from django.db.models import F
 
-from accounts.money import money_str
+from accounts.money import money_str, to_money
 from accounts.services import wallet_refund_order
 from panel.services import audit
 
@@ -56,3 +56,71 @@ def order_clear_flag(*, order_id: int, staff) -> None:
                               message=f"{staff.username} checked it and cleared the flag.")
     audit(actor=staff, action="order.clear_flag", target=("order", order_id, f"Order #{order_id}"),
           before={"needs_attention": True}, after={"needs_attention": False})
+
+
+OPEN_PLACED_ONLY = "Only an order placed with the provider and not finished can be set Partial or Completed here."
+
+
+@transaction.atomic
+def order_attach_external_id(*, order_id: int, external_id: str, staff) -> Order:
+    """Staff found the order at the provider (its answer was lost): attach the provider's order ID, and polling
+    takes it from there. Only an order whose outcome is unknown."""
+    external_id = external_id.strip()
+    if not external_id or len(external_id) > 100 or any(char.isspace() for char in external_id):
+        raise OrderRefused("Give the provider's order ID, as the provider shows it (no spaces).")
+    order = Order.objects.select_related("provider").get(pk=order_id)
+    holder = Order.objects.filter(provider_id=order.provider_id, external_id=external_id).exclude(pk=order_id).first()
+    if holder is not None:
+        raise OrderRefused(f"Order #{holder.pk} already has the provider's order ID {external_id}.")
+    moved = Order.objects.filter(pk=order_id, state=Order.State.FAILED, external_id="").update(
+        state=Order.State.PLACED, external_id=external_id, needs_attention=False, reason="", sending_since=None,
+        last_polled_at=None, poll_errors=0)
+    if not moved:
+        raise OrderRefused(UNKNOWN_OUTCOME_ONLY.replace("resent or canceled", "given a provider's order ID"))
+    OrderEvent.objects.create(order_id=order_id, kind="placed", message=f"Placed with the provider as order {external_id}.")
+    OrderEvent.objects.create(order_id=order_id, kind="placed", staff_only=True,
+                              message=f"{staff.username} found it at the provider and attached its order ID.")
+    audit(actor=staff, action="order.attach", target=order, before={"state": Order.State.FAILED, "external_id": ""},
+          after={"state": Order.State.PLACED, "external_id": external_id})
+    return Order.objects.get(pk=order_id)
+
+
+@transaction.atomic
+def order_set_partial(*, order_id: int, remains: int, staff) -> Order:
+    """Staff know from the provider that only part was delivered: Partial, and the undelivered share of the
+    charge back on the balance, as polling would have refunded it."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.state != Order.State.PLACED or order.is_final:
+        raise OrderRefused(OPEN_PLACED_ONLY)
+    if not 0 < remains < order.units:
+        raise OrderRefused(f"Remains must be from 1 to {order.units - 1}: with nothing delivered, cancel and refund; "
+                           "with everything delivered, set Completed.")
+    before = {"status": order.status, "remains": order.remains, "refunded": money_str(order.refunded)}
+    refund = to_money(order.charge * remains / order.units) - order.refunded
+    Order.objects.filter(pk=order_id).update(status=Order.Status.PARTIAL, remains=remains,
+                                             refunded=order.refunded + refund, needs_attention=False)
+    order.refresh_from_db()
+    if refund > 0:
+        wallet_refund_order(order=order, amount=refund, note=f"Order #{order.pk} partial (set by staff)")
+    OrderEvent.objects.create(order=order, kind="status", message=f"{before['status']} → Partial: {remains} of "
+                                                                   f"{order.units} not delivered. Refunded {money_str(refund)}.")
+    OrderEvent.objects.create(order=order, kind="status", staff_only=True, message=f"Set Partial by {staff.username}.")
+    audit(actor=staff, action="order.set_partial", target=order, before=before,
+          after={"status": order.status, "remains": remains, "refunded": money_str(order.refunded)})
+    return order
+
+
+@transaction.atomic
+def order_set_completed(*, order_id: int, staff) -> Order:
+    """Staff know from the provider that it was all delivered: Completed, nothing refunded."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.state != Order.State.PLACED or order.is_final:
+        raise OrderRefused(OPEN_PLACED_ONLY)
+    before = {"status": order.status, "remains": order.remains}
+    Order.objects.filter(pk=order_id).update(status=Order.Status.COMPLETED, remains=0, needs_attention=False)
+    order.refresh_from_db()
+    OrderEvent.objects.create(order=order, kind="status", message=f"{before['status']} → Completed.")
+    OrderEvent.objects.create(order=order, kind="status", staff_only=True, message=f"Set Completed by {staff.username}.")
+    audit(actor=staff, action="order.set_completed", target=order, before=before,
+          after={"status": order.status, "remains": 0})
+    return order

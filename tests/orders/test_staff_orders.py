@@ -46,8 +46,9 @@ def test_the_staff_orders_list_takes_the_same_queries_for_few_or_many_orders(cli
     for _ in range(30):
         order_place(user=funded, service=service, fields={"link": "https://x.com/m", "quantity": "10"})
     client.force_login(carol)
-    # session, user, the staff member's permissions (their own and their groups'), the count and the page
-    with django_assert_max_num_queries(6):
+    # session, user, the staff member's permissions (their own and their groups'), the providers to filter
+    # by, the count and the page
+    with django_assert_max_num_queries(7):
         client.get(reverse("staff_orders:list"))
 
 

@@ -1,0 +1,58 @@
+"""Forms of the back office's order pages: the list's filters, and what a decision needs."""
+
+from django import forms
+
+from catalog.models import Provider, Service
+from orders.models import Order
+
+BULK_ACTIONS = [("resend", "Resend failed orders"), ("cancel_refund", "Cancel and refund failed orders"),
+                ("complete", "Set Completed"), ("clear_flag", "Clear the flag")]
+
+
+class ServiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"#{obj.pk} {obj.name}"
+
+
+class OrderFilterForm(forms.Form):
+    state = forms.ChoiceField(choices=[("", "Any state"), *Order.State.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *Order.Status.choices], required=False)
+    provider = forms.ModelChoiceField(queryset=Provider.objects.order_by("name"), required=False,
+                                      empty_label="Any provider")
+    service = ServiceChoiceField(queryset=Service.objects.order_by("pk"), required=False, widget=forms.NumberInput(
+        attrs={"placeholder": "Service ID"}))
+    customer = forms.CharField(required=False, max_length=150,
+                               widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer"}))
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    flagged = forms.BooleanField(required=False, label="Needs a decision")
+    q = forms.CharField(required=False, max_length=200, widget=forms.TextInput(attrs={
+        "type": "search", "placeholder": "Order ID, link, provider order ID or username"}))
+
+    def filters(self) -> dict:
+        """The valid filters only: a bad one is dropped (and shown as an error), not a 500."""
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
+        if "q" in data:
+            data["search"] = data.pop("q")
+        return data
+
+
+class BulkOrdersForm(forms.Form):
+    action = forms.ChoiceField(choices=BULK_ACTIONS, error_messages={"required": "Choose what to do."})
+    orders = forms.TypedMultipleChoiceField(coerce=int, choices=(), error_messages={
+        "required": "Select at least one order."})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any ID: each order is looked up by the action, which refuses those it cannot act on.
+        self.fields["orders"].valid_value = lambda value: str(value).isdigit()
+
+
+class AttachForm(forms.Form):
+    external_id = forms.CharField(max_length=100, error_messages={"required": "Give the provider's order ID."})
+
+
+class PartialForm(forms.Form):
+    remains = forms.IntegerField(min_value=0, error_messages={"required": "Give how many were not delivered.",
+                                                             "invalid": "Remains is a whole number."})
