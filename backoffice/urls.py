@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import audit, catalog, dashboard, orders, payments
+from .views import audit, catalog, dashboard, orders, payments, settings
 
 catalog_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -46,6 +46,7 @@ payments_patterns = [
 # The back office's own pages (customers, audit, reports): not about one app's objects.
 backoffice_patterns = [
     path("audit/", audit.audit_list, name="audit"),
+    path("settings/", settings.site_settings, name="settings"),
 ]
 
 urlpatterns = [

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from .models import Category, Provider, ProviderService, Service, SyncRun
+from panel.admin_base import AuditedAdmin, ReadOnlyAdmin
+
+from .models import Category, CustomerRate, Provider, ProviderService, Service, SyncRun
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -27,13 +29,13 @@ class ProviderAdminForm(forms.ModelForm):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(AuditedAdmin):
     form = ProviderAdminForm
     list_display = ["name", "api_url", "is_active", "markup_percent", "balance", "last_success_at", "last_error_at"]
 
 
 @admin.register(ProviderService)
-class ProviderServiceAdmin(admin.ModelAdmin):
+class ProviderServiceAdmin(ReadOnlyAdmin):
     list_display = ["external_id", "provider", "name", "type", "rate", "gone_since"]
     list_filter = ["provider", "type"]
     search_fields = ["name", "external_id"]
@@ -41,13 +43,13 @@ class ProviderServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ["name", "sort_order"]
     list_editable = ["sort_order"]
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdmin):
     list_display = ["id", "name", "category", "type", "rate", "enabled", "disabled_reason"]
     list_filter = ["enabled", "category", "provider_service__provider"]
     search_fields = ["name"]
@@ -55,6 +57,12 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ["provider", "started_at", "ok", "new", "changed", "gone", "skipped", "error"]
     readonly_fields = [f.name for f in SyncRun._meta.fields]
+
+
+@admin.register(CustomerRate)
+class CustomerRateAdmin(AuditedAdmin):
+    list_display = ["user", "service", "rate", "below_cost_confirmed", "created_at"]
+    raw_id_fields = ["user", "service"]

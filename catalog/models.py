@@ -143,6 +143,7 @@ class Service(models.Model):
         STAFF = "staff", "Disabled by staff"
         GONE = "gone", "Gone upstream"
         BELOW_COST = "below_cost", "Price below cost"
+        NEW = "new", "New: waiting for review"
 
     name = models.CharField(max_length=500)
     description = models.TextField(blank=True)

@@ -80,7 +80,7 @@ def provider_sync_runs(*, provider: Provider, limit: int = 100) -> list[SyncRun]
 
 def services_for_staff(
     *, provider_id: int | None = None, category_id: int | None = None, enabled: bool | None = None,
-    search: str = "",
+    search: str = "", waiting_review: bool = False,
 ):
     """Every service (on sale or not) with its category, mirror and provider joined in, filtered."""
     services = Service.objects.select_related("category", "provider_service__provider")
@@ -90,6 +90,8 @@ def services_for_staff(
         services = services.filter(category_id=category_id)
     if enabled is not None:
         services = services.filter(enabled=enabled)
+    if waiting_review:
+        services = services.filter(enabled=False, disabled_reason=Service.Disabled.NEW)
     search = search.strip()
     if search:
         match = Q(name__icontains=search) | Q(provider_service__external_id=search)

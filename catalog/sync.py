@@ -16,7 +16,8 @@ from django.utils import timezone
 
 import smmapi
 from accounts.money import to_money
-from panel.services import staff_notice_create
+from panel.models import SiteSettings, StaffNotice
+from panel.services import notice_once, staff_notice_create
 
 from . import health
 from .models import Category, Provider, ProviderService, Service, SyncRun
@@ -235,7 +236,10 @@ def _write(provider: Provider, plan: _Plan, now: datetime) -> None:
 
 
 def _publish_new(provider: Provider, plan: _Plan) -> None:
-    """New upstream services go on sale at the provider's markup, in a category of the same name."""
+    """New upstream services go on sale at the provider's markup, in a category of the same name; or, when
+    the operator chose so (SiteSettings.new_services_on_sale off), wait disabled for staff to review them: a
+    provider's new service may be mispriced, or hostile."""
+    on_sale = SiteSettings.current().new_services_on_sale
     mirrors = ProviderService.objects.bulk_create(plan.new, batch_size=BULK_BATCH)
     categories = _categories_named({mirror.category or "Other" for mirror in mirrors})
     services = []
@@ -246,8 +250,14 @@ def _publish_new(provider: Provider, plan: _Plan) -> None:
             max_quantity=mirror.max_quantity, refill=mirror.refill, cancel=mirror.cancel, dripfeed=mirror.dripfeed,
         )
         _price(provider, service, mirror)
+        if not on_sale and service.enabled:
+            service.enabled, service.disabled_reason = False, Service.Disabled.NEW
         services.append(service)
     Service.objects.bulk_create(services, batch_size=BULK_BATCH)
+    if not on_sale:
+        notice_once(f"{provider.name}: new services wait for review",
+                    f"{len(services)} new service(s) came with the last sync. They are not on sale until staff "
+                    "enable them (Services, filter “New: waiting for review”).", level=StaffNotice.Level.INFO)
 
 
 def _categories_named(names: set[str]) -> dict[str, Category]:

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
-from .models import AuditEntry, StaffNotice
+from .admin_base import AuditedAdmin, ReadOnlyAdmin
+from .models import AuditEntry, Heartbeat, SiteSettings, StaffNotice
 
 
 @admin.register(StaffNotice)
-class StaffNoticeAdmin(admin.ModelAdmin):
+class StaffNoticeAdmin(AuditedAdmin):
     list_display = ["created_at", "level", "subject", "resolved_at"]
     list_filter = ["level"]
 
@@ -25,3 +26,19 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(AuditedAdmin):
+    list_display = ["__str__", "new_services_on_sale", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not SiteSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["name", "at"]

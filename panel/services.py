@@ -55,3 +55,25 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the fields that differ, before and after."""
     names = [name for name in after if before.get(name) != after[name]]
     return {name: before.get(name) for name in names}, {name: after[name] for name in names}
+
+
+SITE_SETTING_FIELDS = ("new_services_on_sale",)
+
+
+@transaction.atomic
+def site_settings_update(*, actor, **values):
+    """Change the settings staff set on a page, with an audit row of what changed."""
+    from .models import SiteSettings
+
+    unknown = set(values) - set(SITE_SETTING_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    row = SiteSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    before = snapshot(row, SITE_SETTING_FIELDS)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.save()
+    was, now = changed(before, snapshot(row, SITE_SETTING_FIELDS))
+    if now:
+        audit(actor=actor, action="settings.update", target=row, before=was, after=now)
+    return row

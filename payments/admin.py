@@ -3,22 +3,13 @@ read only, since a change by hand would bypass the conditional UPDATEs and the l
 
 from django.contrib import admin
 
+from panel.admin_base import AuditedAdmin, ReadOnlyAdmin
+
 from .models import GatewayEvent, Payment, PaymentMethod
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(admin.ModelAdmin):
+class PaymentMethodAdmin(AuditedAdmin):
     list_display = ["name", "gateway", "enabled", "min_amount", "max_amount", "fee_percent", "bonus_percent",
                     "display_order"]
     list_filter = ["gateway", "enabled"]

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import SandboxAccount, SandboxFault, SandboxOrder, SandboxRefill, SandboxService
+from .models import SandboxAccount, SandboxCheckout, SandboxFault, SandboxOrder, SandboxRefill, SandboxService
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -66,3 +66,9 @@ class SandboxRefillAdmin(ReadOnlyAdmin):
 @admin.register(SandboxFault)
 class SandboxFaultAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "action", "times", "message", "seconds", "created_at"]
+
+
+@admin.register(SandboxCheckout)
+class SandboxCheckoutAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "amount", "currency", "status", "refunded", "reference"]
+    list_filter = ["status"]

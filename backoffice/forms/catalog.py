@@ -104,7 +104,7 @@ class ServiceForm(forms.Form):
 
 
 class ServiceFilterForm(forms.Form):
-    ENABLED_CHOICES = [("", "Any"), ("yes", "Enabled"), ("no", "Disabled")]
+    ENABLED_CHOICES = [("", "Any"), ("yes", "Enabled"), ("no", "Disabled"), ("new", "New: waiting for review")]
 
     q = forms.CharField(required=False, max_length=100, label="Search")
     provider = forms.ModelChoiceField(queryset=Provider.objects.order_by("name"), required=False, empty_label="Any")
@@ -124,6 +124,7 @@ class ServiceFilterForm(forms.Form):
             "provider_id": provider.pk if provider else None,
             "category_id": category.pk if category else None,
             "enabled": {"yes": True, "no": False}.get(data.get("enabled", "")),
+            "waiting_review": data.get("enabled") == "new",
             "search": data.get("q", ""),
         }
 
