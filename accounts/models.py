@@ -25,6 +25,8 @@ class User(AbstractUser):
     # the provider's cost unless staff confirmed it (`discount_below_cost`).
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
     discount_below_cost = models.BooleanField(default=False)
+    # Whether the customer has own rates of some services (catalog.CustomerRate): spares the lookup otherwise.
+    has_custom_rates = models.BooleanField(default=False)
 
     @property
     def is_customer(self) -> bool:

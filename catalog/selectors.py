@@ -2,11 +2,11 @@
 
 from urllib.parse import urlsplit
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
-from .models import Category, Provider, ProviderService, Service, SyncRun
-from .pricing import cost_rate
+from .models import Category, CustomerRate, Provider, ProviderService, Service, SyncRun
+from .pricing import CustomerPrices, cost_rate
 
 
 def providers_with_counts():
@@ -132,16 +132,70 @@ def categories_for_sale() -> list[Category]:
     return list(Category.objects.filter(services__enabled=True).distinct().order_by("sort_order", "name"))
 
 
-def services_for_order_form(*, category_id: int | None = None) -> list[Service]:
+def services_for_order_form(*, category_id: int | None = None, user=None) -> list[Service]:
+    """The services on sale (in a category), priced for `user`."""
     services = services_for_sale()
     if category_id is not None:
         services = services.filter(category_id=category_id)
-    return list(services)
+    services = list(services)
+    apply_customer_prices(services, user)
+    return services
 
 
-def service_for_order(service_id) -> Service | None:
-    """The service a customer named, on sale or not (order_quote refuses the ones that are not)."""
+def service_for_order(service_id, user=None) -> Service | None:
+    """The service a customer named, on sale or not (order_quote refuses the ones that are not), priced for
+    `user`."""
     text = str(service_id or "").strip().lstrip("#")
     if not text.isascii() or not text.isdigit() or len(text) > 18:  # 19 digits may not fit a BIGINT
         return None
-    return Service.objects.select_related("category", "provider_service").filter(pk=int(text)).first()
+    service = Service.objects.select_related("category", "provider_service__provider").filter(pk=int(text)).first()
+    if service is not None:
+        apply_customer_prices([service], user)
+    return service
+
+
+# ---------------------------------------------------------------- prices per customer
+
+
+def customer_prices(user) -> CustomerPrices | None:
+    """The customer's discount and own rates; None for list prices (anonymous, staff, or neither set), which
+    costs no query. One query for the own rates, only when the customer has some."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    discount, has_rates = user.discount_percent, user.has_custom_rates
+    if not discount and not has_rates:
+        return None
+    rates = {}
+    if has_rates:
+        rates = {service_id: (rate, confirmed) for service_id, rate, confirmed in
+                 CustomerRate.objects.filter(user_id=user.pk).values_list("service_id", "rate", "below_cost_confirmed")}
+    return CustomerPrices(discount_percent=discount, discount_below_cost=user.discount_below_cost, rates=rates)
+
+
+def apply_customer_prices(services, user) -> None:
+    """Set each service's `rate` to what this customer pays, keeping the list price as `list_rate`; what a
+    page shows and what order_place charges then agree. Safe to apply twice. The services are not to be
+    saved afterwards."""
+    services = list(services)
+    prices = customer_prices(user)
+    if prices is not None:
+        prefetch_related_objects([s for s in services if not _cost_loaded(s)], "provider_service__provider")
+    for service in services:
+        list_rate = getattr(service, "list_rate", service.rate)
+        service.list_rate = list_rate
+        service.rate = list_rate if prices is None else prices.rate_of(
+            service.pk, list_rate, lambda service=service: service_cost(service))
+
+
+def _cost_loaded(service: Service) -> bool:
+    return "provider_service" in service._state.fields_cache and \
+        "provider" in service.provider_service._state.fields_cache
+
+
+def customer_rates_for_staff(*, customer) -> list[CustomerRate]:
+    """A customer's own rates, with each service's list price and cost (one query)."""
+    rates = list(CustomerRate.objects.filter(user=customer).select_related("service__provider_service__provider")
+                 .order_by("service_id"))
+    for custom in rates:
+        custom.cost = service_cost(custom.service)
+    return rates

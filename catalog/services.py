@@ -22,13 +22,14 @@ class ProviderError(Exception):
 def provider_create(
     *, name: str, api_url: str, api_key: str, markup_percent: Decimal | None = None, currency: str = "USD",
     exchange_rate: Decimal = Decimal("1"), http_method: str = "POST", body_format: str = "form",
-    key_field: str = "key",
+    key_field: str = "key", low_balance_warning: Decimal | None = None,
 ) -> Provider:
     if Provider.objects.filter(name=name).exists():
         raise ProviderError(f"A provider named {name!r} already exists.")
     provider = Provider(
         name=name, api_url=api_url, api_key=api_key, currency=currency, exchange_rate=exchange_rate,
         http_method=http_method, body_format=body_format, key_field=key_field,
+        low_balance_warning=low_balance_warning,
     )
     if markup_percent is not None:
         provider.markup_percent = markup_percent
@@ -54,7 +55,7 @@ def provider_check(provider: Provider) -> smmapi.Balance:
 
 PROVIDER_FIELDS = (
     "name", "api_url", "currency", "exchange_rate", "markup_percent", "is_active", "http_method", "body_format",
-    "key_field",
+    "key_field", "low_balance_warning",
 )
 
 
@@ -325,3 +326,71 @@ def _audit_bulk(actor, action: str, services: list[Service], after: dict) -> Non
 
 
 # ---------------------------------------------------------------- end of staff back office
+
+
+# ---------------------------------------------------------------- prices per customer
+
+
+@transaction.atomic
+def customer_discount_set(*, customer, percent: Decimal, below_cost: bool, actor):
+    """A discount off every price the customer sees and pays. Unless `below_cost`, a discounted price never
+    goes below the provider's cost (it stops at cost)."""
+    from accounts.models import User
+
+    if customer.is_staff:
+        raise ValidationError("Staff accounts are not customers: they have no prices.")
+    if percent is None or not 0 <= percent < 100:
+        raise ValidationError({"percent": "A discount is from 0 to 99.99 percent."})
+    row = User.objects.select_for_update().get(pk=customer.pk)
+    before = {"discount_percent": row.discount_percent, "discount_below_cost": row.discount_below_cost}
+    after = {"discount_percent": percent, "discount_below_cost": bool(below_cost and percent)}
+    User.objects.filter(pk=customer.pk).update(**after)
+    customer.discount_percent, customer.discount_below_cost = after["discount_percent"], after["discount_below_cost"]
+    audit(actor=actor, action="customer.discount", target=row, before=before, after=after)
+
+
+@transaction.atomic
+def customer_rate_set(*, customer, service: Service, rate: Decimal, below_cost_confirmed: bool, actor):
+    """The customer's own rate of one service. Below the provider's cost only with `below_cost_confirmed`."""
+    from accounts.models import User
+
+    from .models import CustomerRate
+    from .selectors import service_cost
+
+    if customer.is_staff:
+        raise ValidationError("Staff accounts are not customers: they have no prices.")
+    if rate is None or rate <= 0:
+        raise ValidationError({"rate": "A rate is above zero."})
+    cost = service_cost(service)
+    if rate < cost and not below_cost_confirmed:
+        raise ValidationError({"rate": f"{rate:f} is below the provider's cost ({cost:f}): tick “below cost” "
+                                       "to confirm it."})
+    existing = CustomerRate.objects.filter(user=customer, service=service).first()
+    before = {"rate": existing.rate, "below_cost_confirmed": existing.below_cost_confirmed} if existing else {}
+    custom, _ = CustomerRate.objects.update_or_create(
+        user=customer, service=service, defaults={"rate": rate, "below_cost_confirmed": bool(below_cost_confirmed)})
+    User.objects.filter(pk=customer.pk).update(has_custom_rates=True)
+    customer.has_custom_rates = True
+    audit(actor=actor, action="customer.rate", target=("customer", customer.pk, f"{customer.username}: service "
+                                                                                f"#{service.pk}"),
+          before=before, after={"service": service.pk, "rate": rate, "below_cost_confirmed": bool(below_cost_confirmed)})
+    return custom
+
+
+@transaction.atomic
+def customer_rate_delete(*, customer, rate_id: int, actor) -> bool:
+    """Back to the list price (less any discount) for that service."""
+    from accounts.models import User
+
+    from .models import CustomerRate
+
+    custom = CustomerRate.objects.filter(pk=rate_id, user=customer).first()
+    if custom is None:
+        return False
+    audit(actor=actor, action="customer.rate_delete", target=("customer", customer.pk, customer.username),
+          before={"service": custom.service_id, "rate": custom.rate})
+    custom.delete()
+    if not CustomerRate.objects.filter(user=customer).exists():
+        User.objects.filter(pk=customer.pk).update(has_custom_rates=False)
+        customer.has_custom_rates = False
+    return True

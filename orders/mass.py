@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from catalog.models import Service
+from catalog.selectors import apply_customer_prices
 from smmapi import normalize_service_type
 from smmapi.status import SERVICE_TYPE_FIELDS
 
@@ -103,9 +104,10 @@ def mass_preview(*, user, text: str) -> MassBatch:
     if not lines:
         batch.error = f"Enter at least one line: {FORMAT}."
         return batch
-    services = Service.objects.select_related("provider_service").in_bulk(
+    services = Service.objects.select_related("provider_service__provider").in_bulk(
         {line.service_id for line in lines if line.service_id is not None}
     )
+    apply_customer_prices(services.values(), user)
     for line in lines:
         if line.ok:
             _judge(line, services.get(line.service_id))

@@ -17,6 +17,7 @@ import smmapi
 from accounts.money import money_str
 from accounts.services import InsufficientFunds, wallet_charge_order, wallet_refund_order
 from catalog.models import Service
+from catalog.selectors import apply_customer_prices
 from panel.services import notice_once
 from smmapi.orders import InvalidOrder, OrderInput, Terms, add_fields, parse_order, sends_quantity
 
@@ -71,6 +72,8 @@ def order_place(*, user, service: Service | None, fields: dict, request_id: str 
         earlier = Order.objects.filter(user=user, request_id=request_id).first()
         if earlier is not None:
             return earlier
+    if service is not None:
+        apply_customer_prices([service], user)  # what this customer pays, whoever looked the service up
     quote = order_quote(service=service, fields=fields)
     try:
         order = _create_and_charge(user=user, quote=quote, request_id=request_id or None)

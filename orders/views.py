@@ -114,7 +114,7 @@ def refill_list(request):
 def order_new(request):
     if request.method == "GET":
         return _new_order_page(request, _requested_service(request), category_id=None)
-    service = catalog_selectors.service_for_order(request.POST.get("service"))
+    service = catalog_selectors.service_for_order(request.POST.get("service"), user=request.user)
     form = OrderForm(request.POST, service=service if service is not None and service.enabled else None)
     if "choose" in request.POST:  # without JavaScript: show the chosen service's fields, place nothing
         return _new_order_page(request, form.chosen_service, form=form,
@@ -133,7 +133,7 @@ def _requested_service(request):
     """A ?service=ID link from the services page preselects that service, if it is on sale."""
     if not request.GET.get("service"):
         return None
-    service = catalog_selectors.service_for_order(request.GET["service"])
+    service = catalog_selectors.service_for_order(request.GET["service"], user=request.user)
     if service is None or not service.enabled:
         messages.error(request, "That service is not on sale. Choose another one.")
         return None
@@ -147,13 +147,13 @@ def _new_order_page(request, service, *, category_id, form=None):
         category_id = service.category_id
     return render(request, "orders/new.html", {
         "form": form, "categories": catalog_selectors.categories_for_sale(), "category_id": category_id,
-        **_service_select_context(category_id=category_id, service=service),
+        **_service_select_context(category_id=category_id, service=service, user=request.user),
         **_fields_context(form, touched=False),  # errors stand next to their fields
     })
 
 
-def _service_select_context(*, category_id, service):
-    services = catalog_selectors.services_for_order_form(category_id=category_id)
+def _service_select_context(*, category_id, service, user):
+    services = catalog_selectors.services_for_order_form(category_id=category_id, user=user)
     for item in services:
         item.price_label = price_label(item)
     return {"services": services, "service_id": service.pk if service else None}
@@ -173,7 +173,8 @@ def _fields_context(form, *, touched):
 @require_GET
 def service_options(request):
     """Fragment: the service select for a category (all categories when none), and the fields emptied."""
-    context = _service_select_context(category_id=_int_or_none(request.GET.get("category")), service=None)
+    context = _service_select_context(category_id=_int_or_none(request.GET.get("category")), service=None,
+                                      user=request.user)
     form = OrderForm()
     return render(request, "orders/_service_options.html", {"form": form, **context, **_fields_context(form,
                                                                                                       touched=False)})
@@ -183,7 +184,7 @@ def service_options(request):
 @require_GET
 def service_fields(request):
     """Fragment: the inputs the chosen service's type takes, with its price and limits."""
-    service = catalog_selectors.service_for_order(request.GET.get("service"))
+    service = catalog_selectors.service_for_order(request.GET.get("service"), user=request.user)
     form = OrderForm(service=service if service is not None and service.enabled else None)
     return render(request, "orders/_fields.html", {"form": form, **_fields_context(form, touched=False)})
 
@@ -192,7 +193,7 @@ def service_fields(request):
 @require_POST
 def order_quote_fragment(request):
     """Fragment: the live charge of the order as typed so far, or what is wrong with it. Always a 200."""
-    service = catalog_selectors.service_for_order(request.POST.get("service"))
+    service = catalog_selectors.service_for_order(request.POST.get("service"), user=request.user)
     form = OrderForm(request.POST, service=service if service is not None and service.enabled else None)
     return render(request, "orders/_quote.html", {"form": form, **_fields_context(form, touched=True)})
 

@@ -77,3 +77,10 @@ def site_settings_update(*, actor, **values):
     if now:
         audit(actor=actor, action="settings.update", target=row, before=was, after=now)
     return row
+
+
+def heartbeat(name: str) -> None:
+    """Note that a background process (`beat`, `worker`) is alive now."""
+    from .models import Heartbeat
+
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})

@@ -188,6 +188,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat notes a heartbeat on every tick (panel.beat): the back office tells a stopped beat from a stopped worker.
+CELERY_BEAT_SCHEDULER = "panel.beat:HeartbeatScheduler"
 # Seconds between catalog syncs of every active provider.
 CATALOG_SYNC_SECONDS = env.float("CATALOG_SYNC_SECONDS", default=3600.0)
 # Seconds between polling cycles (order, refill and cancel progress).
@@ -196,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-sync": {"task": "catalog.sync_all", "schedule": CATALOG_SYNC_SECONDS},
     "orders-sweep": {"task": "orders.sweep", "schedule": env.float("ORDER_SWEEP_SECONDS", default=60.0)},
     "orders-poll": {"task": "orders.poll_cycle", "schedule": POLL_INTERVAL_SECONDS},
+    "heartbeat": {"task": "panel.heartbeat", "schedule": 30.0},
     "payments-reconcile": {"task": "payments.reconcile",
                            "schedule": env.float("PAYMENTS_RECONCILE_SECONDS", default=60.0)},
 }

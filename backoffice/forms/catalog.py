@@ -20,10 +20,11 @@ class ProviderForm(forms.ModelForm):
         model = Provider
         fields = [
             "name", "api_url", "currency", "exchange_rate", "markup_percent", "is_active",
-            "http_method", "body_format", "key_field",
+            "http_method", "body_format", "key_field", "low_balance_warning",
         ]
         labels = {
             "api_url": "API URL", "markup_percent": "Markup %", "is_active": "Active",
+            "low_balance_warning": "Warn when its balance is below",
             "http_method": "HTTP method", "body_format": "Request body", "key_field": "Key field name",
         }
         widgets = {"http_method": forms.RadioSelect, "body_format": forms.RadioSelect}
@@ -37,6 +38,8 @@ class ProviderForm(forms.ModelForm):
         self.fields["markup_percent"].help_text = MARKUP_HELP
         self.fields["markup_percent"].validators.append(_not_negative)
         self.fields["exchange_rate"].validators.append(_positive)
+        self.fields["low_balance_warning"].help_text = "In the provider's currency; empty: no warning."
+        self.fields["low_balance_warning"].validators.append(_not_negative)
 
     def clean_api_url(self):
         url = self.cleaned_data["api_url"]

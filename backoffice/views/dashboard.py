@@ -1,4 +1,5 @@
-"""The back office's front page: what needs a person, whether polling runs, the providers."""
+"""The back office's front page: is the business making money, what needs a person, are the providers and
+the background processes well. It refreshes itself; a fixed number of queries whatever the business's size."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -10,16 +11,29 @@ from panel import selectors as panel_selectors
 from panel import services as panel_services
 from panel.decorators import staff_required
 
+from .. import dashboard as figures
 from .catalog import with_hosts
 
 
 @staff_required
 def dashboard(request):
-    return render(request, "staff/dashboard.html", {
+    periods = figures.Periods.now()
+    providers = with_hosts(catalog_selectors.providers_for_staff())
+    for provider in providers:
+        provider.low_balance = figures.low_balance(provider)
+    context = {
         "notices": panel_selectors.staff_notices_unresolved(),
-        "providers": with_hosts(catalog_selectors.providers_for_staff()),
+        "providers": providers,
         "polling": order_selectors.polling_overview(),
-    })
+        "business": figures.business(periods),
+        "deposits": figures.deposits(periods),
+        "by_status": figures.orders_by_status(periods),
+        "attention": figures.attention(periods),
+        "processes": figures.processes(),
+        "refresh_seconds": figures.refresh_seconds(),
+    }
+    template = "staff/_dashboard_live.html" if request.GET.get("live") == "1" else "staff/dashboard.html"
+    return render(request, template, context)
 
 
 @staff_required(perm="act_on_orders")
