@@ -8,6 +8,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
+from panel.services import audit
 
 from .models import LedgerEntry, User
 from .money import db_money, money_str, to_money
@@ -245,3 +246,91 @@ def api_key_rotate(*, user: User) -> str:
 def api_key_get_or_create(*, user: User) -> str:
     user.refresh_from_db(fields=["api_key"])
     return user.api_key or api_key_rotate(user=user)
+
+
+# --- Staff use cases on a customer's account (the back office's customer pages) ---------------------------
+# Each is one transaction with its audit row. Staff accounts are not customers: they are refused here.
+
+
+class CustomerRefused(Exception):
+    """Staff asked for something that cannot be done to this account; `message` says why, for the page."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+NOT_A_CUSTOMER = "This is a staff account, not a customer's: change it in the admin, not here."
+
+
+def _customer_locked(customer: User) -> User:
+    """The customer's row as it is now, locked until the transaction ends. Refuses staff accounts."""
+    row = (User.objects.select_for_update().filter(pk=customer.pk)
+           .only("pk", "username", "is_staff", "is_active", "api_key", "flagged_at", "flag_reason").first())
+    if row is None:
+        raise CustomerRefused("There is no such customer.")
+    if row.is_staff:
+        raise CustomerRefused(NOT_A_CUSTOMER)
+    return row
+
+
+@transaction.atomic
+def customer_funds_adjust(*, customer: User, amount: Decimal, reason: str, staff: User) -> LedgerEntry:
+    """Add (amount above zero) or deduct (below zero) funds by hand, saying why: an `adjustment` ledger row
+    made by `staff`. Raises CustomerRefused, or InsufficientFunds when it would take the balance below zero."""
+    amount, reason = to_money(amount), reason.strip()
+    if not amount:
+        raise CustomerRefused("Enter an amount other than zero.")
+    if not reason:
+        raise CustomerRefused("Say why the balance changes: the reason is kept in the ledger and the audit trail.")
+    row = _customer_locked(customer)
+    entry = _move(user_id=row.pk, amount=amount, kind=LedgerEntry.Kind.ADJUSTMENT, note=reason, created_by=staff)
+    audit(actor=staff, action="customer.funds", target=row, note=reason,
+          before={"balance": money_str(entry.balance_after - amount)}, after={"balance": money_str(entry.balance_after)})
+    return entry
+
+
+@transaction.atomic
+def customer_disable(*, customer: User, staff: User, reason: str) -> None:
+    """Close the account: its pages (the session is refused on the next request) and its API key stop at once."""
+    reason = reason.strip()
+    if not reason:
+        raise CustomerRefused("Say why the account is disabled: the reason is kept in the audit trail.")
+    row = _customer_locked(customer)
+    if not User.objects.filter(pk=row.pk, is_active=True).update(is_active=False):
+        raise CustomerRefused("This account is already disabled.")
+    audit(actor=staff, action="customer.disable", target=row, before={"is_active": True},
+          after={"is_active": False}, note=reason)
+
+
+@transaction.atomic
+def customer_enable(*, customer: User, staff: User) -> None:
+    """Open a disabled account again: the customer can log in, and the same API key works again."""
+    row = _customer_locked(customer)
+    if not User.objects.filter(pk=row.pk, is_active=False).update(is_active=True):
+        raise CustomerRefused("This account is not disabled.")
+    audit(actor=staff, action="customer.enable", target=row, before={"is_active": False},
+          after={"is_active": True})
+
+
+@transaction.atomic
+def customer_api_key_rotate(*, customer: User, staff: User) -> None:
+    """Give the customer a new API key; the old one stops working at once. Neither key is shown to staff or
+    kept in the audit trail: the customer reads the new one on their own page."""
+    row = _customer_locked(customer)
+    had_key = bool(row.api_key)
+    api_key_rotate(user=row)
+    audit(actor=staff, action="customer.rotate_key", target=row,
+          before={"api_key": "(set)" if had_key else "(none)"}, after={"api_key": "(new)"})
+
+
+@transaction.atomic
+def customer_flag_clear(*, customer: User, staff: User) -> None:
+    """Staff looked at what flagged the customer (a payment refunded or disputed) and it needs nothing more."""
+    row = _customer_locked(customer)
+    if row.flagged_at is None:
+        raise CustomerRefused("This customer is not flagged.")
+    User.objects.filter(pk=row.pk).update(flagged_at=None, flag_reason="")
+    audit(actor=staff, action="customer.clear_flag", target=row,
+          before={"flagged_at": row.flagged_at, "flag_reason": row.flag_reason},
+          after={"flagged_at": None, "flag_reason": ""})

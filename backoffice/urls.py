@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import audit, catalog, dashboard, orders, payments, settings
+from .views import audit, catalog, customers, dashboard, orders, payments, prices, settings
 
 catalog_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -47,6 +47,16 @@ payments_patterns = [
 backoffice_patterns = [
     path("audit/", audit.audit_list, name="audit"),
     path("settings/", settings.site_settings, name="settings"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer"),
+    path("customers/<int:pk>/funds/", customers.customer_funds, name="customer_funds"),
+    path("customers/<int:pk>/disable/", customers.customer_disable, name="customer_disable"),
+    path("customers/<int:pk>/enable/", customers.customer_enable, name="customer_enable"),
+    path("customers/<int:pk>/rotate-key/", customers.customer_rotate_key, name="customer_rotate_key"),
+    path("customers/<int:pk>/clear-flag/", customers.customer_clear_flag, name="customer_clear_flag"),
+    path("customers/<int:pk>/discount/", prices.customer_discount, name="customer_discount"),
+    path("customers/<int:pk>/rates/", prices.customer_rate_add, name="customer_rate_add"),
+    path("customers/<int:pk>/rates/<int:rate_pk>/delete/", prices.customer_rate_delete, name="customer_rate_delete"),
 ]
 
 urlpatterns = [

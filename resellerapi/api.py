@@ -224,7 +224,7 @@ def services(user, fields: dict[str, str]) -> list[dict]:
             "dripfeed": service.dripfeed,
             "desc": service.description,
         }
-        for service in selectors.services_for_api()
+        for service in selectors.services_for_api(user)
     ]
 
 

@@ -1,18 +1,23 @@
-"""Reads behind /api/v2. Each is one query, however many IDs it is given."""
+"""Reads behind /api/v2. Each is one query, however many IDs it is given (the key's lookup writes one more,
+once a minute a customer at the most: when it was last used)."""
 
 import functools
 import hmac
+from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connections, router
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import ProviderService, Service
-from catalog.selectors import services_for_sale
+from catalog.selectors import apply_customer_prices, services_for_sale
 from orders.models import Order, Refill
 
 MAX_KEY_LENGTH = 64  # User.api_key's column; anything longer cannot be a key
+API_USE_RESOLUTION = timedelta(seconds=60)  # User.api_last_used_at is kept to the minute: one write a minute
 
 
 def user_for_key(key: str) -> User | None:
@@ -24,6 +29,9 @@ def user_for_key(key: str) -> User | None:
     differ. The index lookup itself could in theory leak timing about stored keys; keys are 128 random bits
     compared inside the database, behind network jitter, and storing only a digest of each key (the full
     cure) needs a column in accounts. See the report that came with this app.
+
+    The same query reads when the key was last used; it is stamped again (one UPDATE) when that is unknown or
+    older than a minute.
     """
     if not key or len(key) > MAX_KEY_LENGTH:
         return None
@@ -31,12 +39,28 @@ def user_for_key(key: str) -> User | None:
     user = _first(User.objects.raw(_user_for_key_sql(alias), [key], using=alias))
     if user is None or not hmac.compare_digest(user.api_key.encode(), key.encode()):
         return None
+    _note_api_use(user)
     return user
 
 
-def services_for_api() -> list[Service]:
-    """The services on sale, in the order the pages show them, categories joined in (one query)."""
-    return list(services_for_sale())
+def _note_api_use(user: User) -> None:
+    """Stamp the key's use for staff pages, at most once a minute: no write at all on most calls (the stamp
+    came with the user's row), and the UPDATE's condition keeps concurrent calls from writing it twice."""
+    now = timezone.now()
+    last_used = user.api_last_used_at
+    if last_used is not None and now - last_used < API_USE_RESOLUTION:
+        return
+    stale = Q(api_last_used_at__isnull=True) | Q(api_last_used_at__lt=now - API_USE_RESOLUTION)
+    User.objects.filter(stale, pk=user.pk).update(api_last_used_at=now)
+    user.api_last_used_at = now
+
+
+def services_for_api(user=None) -> list[Service]:
+    """The services on sale, in the order the pages show them, categories joined in (one query), priced for
+    `user` (more queries only for a customer with a discount or own rates)."""
+    services = list(services_for_sale())
+    apply_customer_prices(services, user)
+    return services
 
 
 def service_for_add(service_id: int) -> Service | None:
@@ -64,10 +88,16 @@ def _first(rows):
     return next(iter(rows), None)
 
 
+# What a request reads of its user: the balance, whether the key was used lately, and the customer's prices
+# (catalog.selectors.customer_prices), so that none of them is a deferred field loaded by a query of its own.
+USER_COLUMNS = ("id", "api_key", "balance", "is_staff", "api_last_used_at", "discount_percent", "discount_below_cost",
+                "has_custom_rates")
+
+
 @functools.cache
 def _user_for_key_sql(alias: str) -> str:
     q, meta = connections[alias].ops.quote_name, User._meta
-    columns = ", ".join(q(meta.get_field(name).column) for name in ("id", "api_key", "balance", "is_staff"))
+    columns = ", ".join(q(meta.get_field(name).column) for name in USER_COLUMNS)
     # api_key is unique: at most one row.
     return (f"SELECT {columns} FROM {q(meta.db_table)} "
             f"WHERE {q(meta.get_field('api_key').column)} = %s AND {q(meta.get_field('is_active').column)}")

@@ -116,3 +116,38 @@ def test_list_prices_cost_no_query_for_a_customer_without_discount_or_rates(alic
 def test_staff_have_no_prices(carol, followers):
     with pytest.raises(ValidationError):
         services.customer_discount_set(customer=carol, percent=Decimal("5"), below_cost=False, actor=carol)
+
+
+def api(client, key, **fields):
+    return client.post("/api/v2", {"key": key, **fields}).json()
+
+
+def test_the_api_lists_and_charges_the_customers_own_prices(client, rich, carol, followers, no_broker):
+    from accounts.services import api_key_rotate
+
+    key = api_key_rotate(user=rich)
+    services.customer_discount_set(customer=rich, percent=Decimal("25"), below_cost=False, actor=carol)
+    listed = {item["service"]: item["rate"] for item in api(client, key, action="services")}
+    assert listed[followers.pk] == "1.50000"
+    placed = api(client, key, action="add", service=followers.pk, link="https://x.com/a", quantity="1000")
+    assert Order.objects.get(pk=placed["order"]).charge == Decimal("1.50000")
+
+
+def test_staff_set_prices_from_the_customers_page(client, rich, carol, dave, followers):
+    client.force_login(carol)
+    page = reverse("backoffice:customer", args=[rich.pk])
+    client.post(reverse("backoffice:customer_discount", args=[rich.pk]), {"percent": "10"})
+    refused = client.post(reverse("backoffice:customer_rate_add", args=[rich.pk]),
+                          {"service": followers.pk, "rate": "0.5"}, follow=True).content.decode()
+    assert "below the provider's cost" in refused.replace("&#x27;", "'")
+    client.post(reverse("backoffice:customer_rate_add", args=[rich.pk]), {"service": followers.pk, "rate": "1.1"})
+    html = client.get(page).content.decode()
+    assert "10%" in html and "1.10000" in html and 'id="custom-rates"' in html
+    for bad in ({"service": "999999", "rate": "1"}, {"service": followers.pk, "rate": "-1"}, {"service": "", "rate": ""}):
+        client.post(reverse("backoffice:customer_rate_add", args=[rich.pk]), bad)
+    assert CustomerRate.objects.get().rate == Decimal("1.1")
+    client.force_login(dave)  # Support sees prices but may not change them
+    assert client.post(reverse("backoffice:customer_discount", args=[rich.pk]), {"percent": "50"}).status_code == 403
+    assert "Set discount" not in client.get(page).content.decode()
+    rich.refresh_from_db()
+    assert rich.discount_percent == Decimal("10")
