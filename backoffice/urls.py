@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import audit, catalog, customers, dashboard, orders, payments, prices, settings
+from .views import audit, catalog, customers, dashboard, orders, payments, prices, reports, settings
 
 catalog_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -57,6 +57,8 @@ backoffice_patterns = [
     path("customers/<int:pk>/discount/", prices.customer_discount, name="customer_discount"),
     path("customers/<int:pk>/rates/", prices.customer_rate_add, name="customer_rate_add"),
     path("customers/<int:pk>/rates/<int:rate_pk>/delete/", prices.customer_rate_delete, name="customer_rate_delete"),
+    path("reports/", reports.report, name="reports"),
+    path("exports/<str:kind>.csv", reports.export, name="export"),
 ]
 
 urlpatterns = [

@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from panel.admin_base import AuditedAdmin, ReadOnlyAdmin
 
-from .models import Category, CustomerRate, Provider, ProviderService, Service, SyncRun
+from .models import Category, CustomerRate, Provider, ProviderCall, ProviderService, Service, SyncRun
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -66,3 +66,9 @@ class SyncRunAdmin(ReadOnlyAdmin):
 class CustomerRateAdmin(AuditedAdmin):
     list_display = ["user", "service", "rate", "below_cost_confirmed", "created_at"]
     raw_id_fields = ["user", "service"]
+
+
+@admin.register(ProviderCall)
+class ProviderCallAdmin(ReadOnlyAdmin):
+    list_display = ["at", "provider", "action", "answered", "ms"]
+    list_filter = ["provider", "answered"]

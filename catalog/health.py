@@ -1,8 +1,14 @@
-"""A provider's health: when it last answered, when and how it last failed, its balance."""
+"""A provider's health: when it last answered, when and how it last failed, its balance, how its calls go."""
+
+import logging
+import threading
+from datetime import timedelta
 
 from django.utils import timezone
 
 from .models import Provider
+
+log = logging.getLogger(__name__)
 
 
 def record_success(provider: Provider, *, balance=None, currency: str | None = None) -> None:
@@ -20,3 +26,48 @@ def record_failure(provider: Provider, error: Exception) -> None:
     Provider.objects.filter(pk=provider.pk).update(**fields)
     for name, value in fields.items():
         setattr(provider, name, value)
+
+
+# --- Every call's outcome and time, for the dashboard (error rate, median latency) ---------------------------
+# smmapi tells Provider.client()'s observer of each call; rows are kept here and written in one INSERT per
+# FLUSH_AT calls, at the end of each Celery task, of each command and of the staff actions that call a provider,
+# so that polling writes no row per call.
+
+FLUSH_AT = 200
+KEEP_CALLS = timedelta(days=7)
+_pending: list = []
+_lock = threading.Lock()
+
+
+def record_call(provider_id: int, action: str, answered: bool, seconds: float) -> None:
+    from .models import ProviderCall
+
+    call = ProviderCall(provider_id=provider_id, at=timezone.now(), action=action[:20], answered=answered,
+                        ms=max(0, round(seconds * 1000)))
+    with _lock:
+        _pending.append(call)
+        full = len(_pending) >= FLUSH_AT
+    if full:
+        flush_calls()
+
+
+def flush_calls(**_signal_kwargs) -> int:
+    """Write the calls noted so far. Never raises: losing a few timings must not fail a request or a task."""
+    from .models import ProviderCall
+
+    with _lock:
+        calls, _pending[:] = list(_pending), []
+    if not calls:
+        return 0
+    try:
+        ProviderCall.objects.bulk_create(calls)
+    except Exception:
+        log.warning("could not keep %d provider call timings", len(calls), exc_info=True)
+        return 0
+    return len(calls)
+
+
+def forget_old_calls() -> int:
+    from .models import ProviderCall
+
+    return ProviderCall.objects.filter(at__lt=timezone.now() - KEEP_CALLS).delete()[0]

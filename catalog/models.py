@@ -1,5 +1,6 @@
 """Providers, the mirror of what they sell, and what the panel sells on top of it."""
 
+import functools
 from decimal import Decimal
 
 from django.conf import settings
@@ -8,6 +9,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.money import money_field
+
+
+def _record_call(provider_id: int, action: str, answered: bool, seconds: float) -> None:
+    from .health import record_call
+
+    record_call(provider_id, action, answered, seconds)
 
 
 class Provider(models.Model):
@@ -65,6 +72,7 @@ class Provider(models.Model):
             "transport": smmapi.Transport(method=self.http_method, body=self.body_format, key_field=self.key_field),
             "connect_timeout": settings.PROVIDER_CONNECT_TIMEOUT,
             "read_timeout": settings.PROVIDER_READ_TIMEOUT,
+            "observer": functools.partial(_record_call, self.pk) if self.pk else None,
         }
         options.update(overrides)
         return smmapi.Client(url or self.api_url, self.api_key, **options)
@@ -228,3 +236,21 @@ class CustomerRate(models.Model):
 
     def __str__(self):
         return f"{self.service_id} at {self.rate} for {self.user_id}"
+
+
+class ProviderCall(models.Model):
+    """One call to a provider: whether it answered, and how fast. Kept for a week; the dashboard reads a
+    provider's last calls for its error rate and median latency. Written in batches (catalog.health)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="calls", db_index=False)
+    at = models.DateTimeField()
+    action = models.CharField(max_length=20)
+    answered = models.BooleanField()
+    ms = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "-at"], name="provider_call_recent"),
+                   models.Index(fields=["at"], name="provider_call_age")]
+
+    def __str__(self):
+        return f"{self.action} to {self.provider_id} at {self.at}"

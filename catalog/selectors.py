@@ -1,5 +1,8 @@
 """Reads of the catalog."""
 
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
@@ -199,3 +202,44 @@ def customer_rates_for_staff(*, customer) -> list[CustomerRate]:
     for custom in rates:
         custom.cost = service_cost(custom.service)
     return rates
+
+
+# ---------------------------------------------------------------- how providers' calls go
+
+
+@dataclass(frozen=True)
+class CallStats:
+    calls: int
+    failed: int
+    median_ms: int | None
+
+    @property
+    def error_rate(self) -> float:
+        return self.failed / self.calls if self.calls else 0.0
+
+
+def provider_call_stats(*, last: int = 100) -> dict[int, CallStats]:
+    """Each provider's last `last` calls: how many failed, and their median time. One query (a window)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    from .models import ProviderCall
+
+    rows = (ProviderCall.objects.annotate(n=Window(RowNumber(), partition_by=[F("provider_id")], order_by=F("at").desc()))
+            .filter(n__lte=last).values_list("provider_id", "answered", "ms"))
+    grouped: dict[int, list[tuple[bool, int]]] = {}
+    for provider_id, answered, ms in rows:
+        grouped.setdefault(provider_id, []).append((answered, ms))
+    return {provider_id: CallStats(calls=len(calls), failed=sum(not ok for ok, _ in calls),
+                                   median_ms=int(statistics.median(ms for _, ms in calls)))
+            for provider_id, calls in grouped.items()}
+
+
+def providers_last_polled() -> dict[int, datetime]:
+    """When each provider was last asked about one of its placed orders. One query."""
+    from django.db.models import Max
+
+    from orders.models import Order
+
+    return dict(Order.objects.filter(state="placed", last_polled_at__isnull=False).values("provider_id")
+                .annotate(last=Max("last_polled_at")).order_by().values_list("provider_id", "last"))

@@ -45,6 +45,8 @@ def provider_check(provider: Provider) -> smmapi.Balance:
     except smmapi.SmmApiError as exc:
         health.record_failure(provider, exc)
         raise ProviderError(str(exc)) from None
+    finally:
+        health.flush_calls()
     health.record_success(provider, balance=balance.amount, currency=balance.currency)
     return balance
 
@@ -102,6 +104,7 @@ def provider_sync_by_staff(*, provider: Provider, actor):
     from .sync import sync_catalog
 
     run = sync_catalog(provider)
+    health.flush_calls()
     with transaction.atomic():
         audit(actor=actor, action="provider.sync", target=provider, after={
             "ok": run.ok, "new": run.new, "changed": run.changed, "gone": run.gone, "error": run.error or ""})

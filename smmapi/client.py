@@ -105,6 +105,7 @@ class Client:
         session: requests.Session | None = None,
         user_agent: str = "smm-panel/1",
         pool_maxsize: int = 10,
+        observer: Callable[[str, bool, float], None] | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -114,6 +115,9 @@ class Client:
         self.transport = transport
         self.timeout = (connect_timeout, read_timeout)
         self.user_agent = user_agent
+        # Told of every call: (action, whether the provider answered, seconds). A provider that says no
+        # (ProviderRefused) answered; one that could not be reached or answered garbage did not.
+        self.observer = observer
         self._key = key
         _redact_filter.secrets.update(_secret_forms(key))
         # A session passed in belongs to the caller: we neither mount on it nor close it.
@@ -223,13 +227,25 @@ class Client:
 
     def _call(self, action: str, fields: dict[str, str], parse: Callable[[object], T]) -> T:
         """One request: send, classify failures, decode JSON, parse. All errors scrubbed."""
+        started = time.monotonic()
         try:
-            return parse(self._request(action, fields))
+            result = parse(self._request(action, fields))
         except SmmApiError as error:
+            self._observe(action, isinstance(error, ProviderRefused), started)
             clean = self._scrubbed(error, action)
+        else:
+            self._observe(action, True, started)
+            return result
         # Raised outside the except block so the scrubbed error has no __context__ at all:
         # the unscrubbed one (and the requests exception under it) would still be reachable.
         raise clean
+
+    def _observe(self, action: str, answered: bool, started: float) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(action, answered, time.monotonic() - started)
+            except Exception:  # an observer's trouble is never the call's
+                logger.warning("smmapi: the call observer failed", exc_info=True)
 
     def _request(self, action: str, fields: dict[str, str]) -> object:
         payload = {self.transport.key_field: self._key, "action": action, **fields}

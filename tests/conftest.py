@@ -44,6 +44,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_provider_call_timings_from_other_tests():
+    """Timings are written in batches from a process-wide buffer: each test starts (and ends) with it empty."""
+    from catalog import health
+
+    health._pending.clear()
+    yield
+    health._pending.clear()
+
+
+@pytest.fixture(autouse=True)
 def _poll_again_at_once(settings):
     """Tests run cycle after cycle with no time between; the gap between two polls of an order has its own."""
     settings.POLL_REPOLL_SECONDS = 0

@@ -19,8 +19,11 @@ from .catalog import with_hosts
 def dashboard(request):
     periods = figures.Periods.now()
     providers = with_hosts(catalog_selectors.providers_for_staff())
+    calls, polled = catalog_selectors.provider_call_stats(), catalog_selectors.providers_last_polled()
     for provider in providers:
         provider.low_balance = figures.low_balance(provider)
+        provider.call_stats = calls.get(provider.pk)
+        provider.last_polled_at = polled.get(provider.pk)
     context = {
         "notices": panel_selectors.staff_notices_unresolved(),
         "providers": providers,

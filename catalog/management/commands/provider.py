@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog import selectors, services
+from catalog.health import flush_calls
 from catalog.models import Provider
 
 
@@ -36,6 +37,12 @@ class Command(BaseCommand):
         check.add_argument("name")
 
     def handle(self, *args, subcommand, **options):
+        try:
+            return self._handle(*args, subcommand=subcommand, **options)
+        finally:
+            flush_calls()  # the provider calls' timings, for the dashboard
+
+    def _handle(self, *args, subcommand, **options):
         getattr(self, f"_{subcommand}")(**options)
 
     def _add(self, *, name, url, key, markup, currency, exchange_rate, method, body, key_field, **_):

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.health import flush_calls
 from catalog.models import Provider
 from catalog.sync import sync_catalogs
 
@@ -11,6 +12,12 @@ class Command(BaseCommand):
         parser.add_argument("--provider", help="Sync only the provider with this name.")
 
     def handle(self, *args, provider=None, **options):
+        try:
+            return self._handle(*args, provider=provider, **options)
+        finally:
+            flush_calls()  # the provider calls' timings, for the dashboard
+
+    def _handle(self, *args, provider=None, **options):
         if provider and not Provider.objects.filter(name=provider).exists():
             raise CommandError(f"No provider named {provider!r}.")
         runs = sync_catalogs(provider_name=provider)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from catalog.health import flush_calls
 from orders import services
 
 
@@ -7,6 +8,12 @@ class Command(BaseCommand):
     help = "Send every queued order whose time has come now, in this process; park orders stuck in sending."
 
     def handle(self, *args, **options):
+        try:
+            return self._handle(*args, **options)
+        finally:
+            flush_calls()  # the provider calls' timings, for the dashboard
+
+    def _handle(self, *args, **options):
         parked = services.orders_park_stuck()
         outcomes: dict[str, int] = {}
         for order_id in services.orders_due():

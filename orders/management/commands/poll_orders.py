@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from catalog.health import flush_calls
 from orders.models import Order
 from orders.polling import run_cycle
 
@@ -12,6 +13,12 @@ class Command(BaseCommand):
     help = "Run one polling cycle in this process: cancels and refills to send, order and refill statuses."
 
     def handle(self, *args, **options):
+        try:
+            return self._handle(*args, **options)
+        finally:
+            flush_calls()  # the provider calls' timings, for the dashboard
+
+    def _handle(self, *args, **options):
         self.stdout.write(f"Poll cycle: {run_cycle()}")
         gap = settings.POLL_REPOLL_SECONDS
         recent = (Order.objects.filter(state=Order.State.PLACED, last_polled_at__gte=timezone.now() - timedelta(

@@ -1,0 +1,156 @@
+"""Reports and exports benchmark: N orders (default 100,000) of M customers (default 5,000) over the last 30
+days, in a fresh database (SQLite under var/, or DATABASE_URL's server).
+
+Prints the wall time and SQL queries of the reports page (30 days, each grouping, the whole request through
+the test client: session, permissions, template and SVG included), and of the orders CSV export (the whole
+streamed body), then the export's peak Python memory (tracemalloc) next to the size of what it wrote: an
+export that streams holds a few chunks, not the file. Run: `.venv/bin/python bench/reports.py [N] [M]`.
+"""
+
+import os
+import sys
+import time
+import tracemalloc
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+
+from _setup import ROOT, QueryCounter
+
+PROVIDERS, CATEGORIES, SERVICES = 5, 20, 200
+DAYS = 30
+
+
+@contextmanager
+def fresh_database():
+    """Django on a throw-away test database of its own (var/bench_reports.sqlite3 on SQLite, so that it never
+    clobbers another bench's file; test_<name> on PostgreSQL)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    if connection.vendor == "sqlite":
+        (ROOT / "var").mkdir(exist_ok=True)
+        connection.settings_dict["TEST"]["NAME"] = str(ROOT / "var" / "bench_reports.sqlite3")
+    setup_test_environment(debug=False)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield connection
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
+def seed(orders: int, customers: int) -> None:
+    from django.utils import timezone
+
+    from accounts.models import User
+    from catalog.models import Category, Provider, ProviderService, Service
+    from orders.models import Order
+
+    now = timezone.now()
+    providers = Provider.objects.bulk_create(
+        Provider(name=f"Provider {n}", api_url=f"https://p{n}.example/api/v2", api_key="k") for n in range(PROVIDERS))
+    categories = Category.objects.bulk_create(Category(name=f"Category {n}") for n in range(CATEGORIES))
+    mirrors = ProviderService.objects.bulk_create(
+        ProviderService(provider=providers[n % PROVIDERS], external_id=str(n), name=f"Upstream {n}", type="Default",
+                        rate=Decimal("1"), min_quantity=10, max_quantity=100000, first_seen_at=now, last_seen_at=now)
+        for n in range(SERVICES))
+    services = Service.objects.bulk_create(
+        Service(name=f"Service {n}", category=categories[n % CATEGORIES], type="Default", provider_service=mirror,
+                rate=Decimal("2"), min_quantity=10, max_quantity=100000) for n, mirror in enumerate(mirrors))
+    users = User.objects.bulk_create(
+        (User(username=f"customer{n}", email=f"customer{n}@example.com", password="!") for n in range(customers)),
+        batch_size=1000)
+
+    # Spread over the last 30 days (from 29 days ago to now, all within the page's default range): created_at
+    # is auto_now_add, which bulk_create would set to now.
+    created_at = Order._meta.get_field("created_at")
+    created_at.auto_now_add = False
+    step = timedelta(days=DAYS - 1) / orders
+    try:
+        batch = []
+        for n in range(orders):
+            service = services[n % SERVICES]
+            charge = Decimal(n % 997 + 1) / 100
+            refunded = charge if n % 10 == 0 else (charge / 2 if n % 7 == 0 else Decimal(0))
+            batch.append(Order(
+                user=users[(n * 7919) % customers], service=service, provider_id=service.provider_service.provider_id,
+                provider_service=service.provider_service, link=f"https://instagram.com/account{n % 5000}",
+                quantity=1000, units=1000, rate=Decimal("2"), charge=charge, refunded=refunded,
+                cost=None if n % 5 == 0 else (charge * Decimal("0.6")).quantize(Decimal("0.00001")),
+                status="Canceled" if n % 10 == 0 else "Completed", state="canceled" if n % 10 == 0 else "placed",
+                external_id=str(n), created_at=now - step * n))
+            if len(batch) == 5000:
+                Order.objects.bulk_create(batch)
+                batch = []
+        Order.objects.bulk_create(batch)
+    finally:
+        created_at.auto_now_add = True
+
+
+def main(orders: int, customers: int) -> None:
+    with fresh_database() as connection:
+        from django.contrib.auth.models import Group
+        from django.test import Client
+        from django.urls import reverse
+
+        from accounts.models import User
+        from backoffice.roles import ADMIN
+
+        started = time.perf_counter()
+        seed(orders, customers)
+        print(f"reports bench, {orders} orders of {customers} customers over {DAYS} days, {connection.vendor} "
+              f"(seeded in {time.perf_counter() - started:.1f} s)")
+
+        staff = User.objects.create_user("bench-admin", password="x", is_staff=True)
+        staff.groups.add(Group.objects.get(name=ADMIN))
+        client = Client()
+        client.force_login(staff)
+        client.get(reverse("backoffice:reports"))  # warm: templates compiled, session read once
+
+        for group in ("day", "service", "category", "provider", "customer"):
+            with QueryCounter(connection) as ctx:
+                started = time.perf_counter()
+                response = client.get(reverse("backoffice:reports"), {"group": group})
+                seconds = time.perf_counter() - started
+            assert response.status_code == 200, response.status_code
+            report = response.context["report"]
+            assert report.totals.orders == orders, report.totals.orders
+            print(f"reports page, by {group:9} {seconds:7.3f} s  {ctx.count:3d} queries  "
+                  f"({len(report.rows)} rows, {len(response.content) // 1024} KiB of HTML)")
+
+        url = reverse("backoffice:export", args=["orders"])
+
+        def export() -> tuple[int, int, int]:
+            response = client.get(url)
+            assert response.status_code == 200 and response.streaming
+            size = chunks = 0
+            lines = 0
+            for chunk in response.streaming_content:
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+                chunks += 1
+            return size, chunks, lines
+
+        with QueryCounter(connection) as ctx:
+            started = time.perf_counter()
+            size, chunks, lines = export()
+            seconds = time.perf_counter() - started
+        assert lines == orders + 1, lines
+        print(f"orders CSV export         {seconds:7.3f} s  {ctx.count:3d} queries  "
+              f"({lines - 1} rows, {size / 2**20:.1f} MiB in {chunks} chunks, {lines / seconds:,.0f} rows/s)")
+
+        tracemalloc.start()
+        size, _, _ = export()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"orders CSV export, peak Python memory {peak / 2**20:.1f} MiB while writing {size / 2**20:.1f} MiB "
+              f"(tracemalloc)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, int(sys.argv[2]) if len(sys.argv) > 2 else 5_000)
