@@ -15,11 +15,12 @@ from .money import db_money, money_str, to_money
 
 
 @transaction.atomic
-def user_ensure(*, username: str, password: str, is_staff: bool = False, email: str = "") -> User:
+def user_ensure(*, username: str, password: str, is_staff: bool = False, email: str = "",
+                is_superuser: bool | None = None) -> User:
     """Create the user, or bring an existing one back to the given password and role (demo data)."""
     user, _ = User.objects.get_or_create(username=username, defaults={"email": email})
     user.is_staff = is_staff
-    user.is_superuser = is_staff
+    user.is_superuser = is_staff if is_superuser is None else is_superuser
     user.is_active = True
     if email:
         user.email = email

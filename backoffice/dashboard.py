@@ -148,5 +148,5 @@ def low_balance(provider) -> bool:
             and provider.balance < provider.low_balance_warning)
 
 
-def refresh_seconds() -> int:
-    return max(10, int(settings.LIVE_REFRESH_SECONDS) * 6)
+def refresh_seconds() -> float:
+    return settings.DASHBOARD_REFRESH_SECONDS

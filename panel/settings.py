@@ -143,6 +143,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Seconds between refreshes of a live order page or orders list (HTMX polling) while orders move.
 LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
+# Seconds between refreshes of the staff dashboard.
+DASHBOARD_REFRESH_SECONDS = env.float("DASHBOARD_REFRESH_SECONDS", default=30.0)
 
 # Provider HTTP: connect and read timeouts (seconds) of the smmapi client.
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)

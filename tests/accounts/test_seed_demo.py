@@ -14,8 +14,11 @@ pytestmark = pytest.mark.django_db(transaction=True)  # seed_demo serves the san
 def test_seed_demo_makes_users_a_funded_customer_and_a_synced_sandbox_provider(capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
-    assert "admin / admin-demo" in out and "demo / demo-demo" in out
-    assert authenticate(username="admin", password="admin-demo").is_staff
+    assert "admin / admin-demo" in out and "demo / demo-demo" in out and "support / support-demo" in out
+    assert authenticate(username="admin", password="admin-demo").is_superuser
+    support = authenticate(username="support", password="support-demo")
+    assert support.is_staff and not support.is_superuser
+    assert support.has_perm("backoffice.act_on_orders") and not support.has_perm("backoffice.manage_money")
     customer = authenticate(username="demo", password="demo-demo")
     assert not customer.is_staff and customer.balance == Decimal("100")
     provider = Provider.objects.get(name="Sandbox")
@@ -31,7 +34,7 @@ def test_seed_demo_run_twice_keeps_one_of_each_restores_passwords_and_funds_once
     demo.save()
     services_before = Service.objects.count()
     call_command("seed_demo")
-    assert User.objects.filter(username__in=["admin", "demo"]).count() == 2
+    assert User.objects.filter(username__in=["admin", "support", "demo"]).count() == 3
     assert authenticate(username="demo", password="demo-demo").balance == Decimal("100")
     assert Service.objects.count() == services_before and Provider.objects.count() == 1
     assert PaymentMethod.objects.count() == 2

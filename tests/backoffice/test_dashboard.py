@@ -95,7 +95,7 @@ def test_the_page_shows_the_figures_and_takes_the_same_queries_for_few_or_many(s
 
 def test_the_page_refreshes_its_live_part(staff):
     page = staff.get(reverse("staff_catalog:dashboard")).content.decode()
-    assert 'hx-get="/staff/?live=1"' in page and 'hx-trigger="every 30s"' in page
+    assert 'hx-get="/staff/?live=1"' in page and 'hx-trigger="every 30.0s"' in page
     live = staff.get(reverse("staff_catalog:dashboard"), {"live": "1"}).content.decode()
     assert live.startswith('<div id="dashboard-live"') and "<html" not in live
 

@@ -12,8 +12,12 @@ from accounts.models import LedgerEntry
 DEMO_USERS = (
     # username, password, staff
     ("admin", "admin-demo", True),
+    ("support", "support-demo", True),
     ("demo", "demo-demo", False),
 )
+# The support login has the Support role (reads everything, acts on orders and tickets, no money, no
+# settings); admin is a superuser.
+STAFF_ROLES = {"support": "Support"}
 DEMO_FUNDS = Decimal("100")
 DEMO_PROVIDER = "Sandbox"
 DEMO_BANK_INSTRUCTIONS = ("Transfer the amount to IBAN XX00 DEMO 0000 0000 (Demo Bank), with your username as the "
@@ -25,9 +29,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = {
-            username: services.user_ensure(username=username, password=password, is_staff=staff)
+            username: services.user_ensure(username=username, password=password, is_staff=staff,
+                                           is_superuser=staff and username not in STAFF_ROLES)
             for username, password, staff in DEMO_USERS
         }
+        for username, role in STAFF_ROLES.items():
+            from django.contrib.auth.models import Group
+
+            users[username].groups.set([Group.objects.get(name=role)])
         customer = users["demo"]
         if not LedgerEntry.objects.filter(user=customer).exists():
             services.wallet_deposit(user=customer, amount=DEMO_FUNDS, note="Demo funds")
@@ -35,8 +44,8 @@ class Command(BaseCommand):
             self._demo_provider()
         self._demo_payment_methods()
         self.stdout.write("Demo logins:")
-        for username, password, staff in DEMO_USERS:
-            role = "staff   " if staff else "customer"
+        for username, password, _staff in DEMO_USERS:
+            role = {"admin": "staff (admin)  ", "support": "staff (support)"}.get(username, "customer       ")
             self.stdout.write(f"  {role}  {username} / {password}")
 
     def _demo_payment_methods(self):

@@ -1,10 +1,12 @@
-"""Reports and exports benchmark: N orders (default 100,000) of M customers (default 5,000) over the last 30
-days, in a fresh database (SQLite under var/, or DATABASE_URL's server).
+"""Back-office benchmark: N orders (default 100,000) of M customers (default 5,000) over the last 30 days,
+each with its charge in the ledger, in a fresh database (SQLite under var/, or DATABASE_URL's server).
 
-Prints the wall time and SQL queries of the reports page (30 days, each grouping, the whole request through
-the test client: session, permissions, template and SVG included), and of the orders CSV export (the whole
-streamed body), then the export's peak Python memory (tracemalloc) next to the size of what it wrote: an
-export that streams holds a few chunks, not the file. Run: `.venv/bin/python bench/reports.py [N] [M]`.
+Prints the wall time and SQL queries of each staff page as an operator opens it, the whole request through
+the test client (session, permissions, template, SVG): the dashboard, the orders list (first page, a filter,
+a search), the customers list and one customer's page, the reports page (30 days, each grouping); then the
+orders CSV export (the whole streamed body) and its peak Python memory (tracemalloc) next to the size of
+what it wrote: an export that streams holds a few chunks, not the file.
+Run: `.venv/bin/python bench/backoffice.py [N] [M]`.
 """
 
 import os
@@ -14,8 +16,9 @@ import tracemalloc
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from _setup import ROOT, QueryCounter
+from _setup import QueryCounter
 
 PROVIDERS, CATEGORIES, SERVICES = 5, 20, 200
 DAYS = 30
@@ -23,7 +26,7 @@ DAYS = 30
 
 @contextmanager
 def fresh_database():
-    """Django on a throw-away test database of its own (var/bench_reports.sqlite3 on SQLite, so that it never
+    """Django on a throw-away test database of its own (var/bench_backoffice.sqlite3 on SQLite, so that it never
     clobbers another bench's file; test_<name> on PostgreSQL)."""
     import django
 
@@ -32,9 +35,10 @@ def fresh_database():
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    if connection.vendor == "sqlite":
-        (ROOT / "var").mkdir(exist_ok=True)
-        connection.settings_dict["TEST"]["NAME"] = str(ROOT / "var" / "bench_reports.sqlite3")
+    if connection.vendor == "sqlite":  # beside the panel's own file (var/ by default), never in memory
+        folder = Path(connection.settings_dict["NAME"]).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        connection.settings_dict["TEST"]["NAME"] = str(folder / "bench_backoffice.sqlite3")
     setup_test_environment(debug=False)
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
@@ -82,14 +86,33 @@ def seed(orders: int, customers: int) -> None:
                 provider_service=service.provider_service, link=f"https://instagram.com/account{n % 5000}",
                 quantity=1000, units=1000, rate=Decimal("2"), charge=charge, refunded=refunded,
                 cost=None if n % 5 == 0 else (charge * Decimal("0.6")).quantize(Decimal("0.00001")),
-                status="Canceled" if n % 10 == 0 else "Completed", state="canceled" if n % 10 == 0 else "placed",
+                status=_status(n), state=_state(n), needs_attention=n % 211 == 0,
                 external_id=str(n), created_at=now - step * n))
             if len(batch) == 5000:
-                Order.objects.bulk_create(batch)
+                _write(batch)
                 batch = []
-        Order.objects.bulk_create(batch)
+        _write(batch)
     finally:
         created_at.auto_now_add = True
+
+
+def _status(n: int) -> str:
+    return "Canceled" if n % 10 == 0 else ("In progress" if n % 13 == 0 else "Completed")
+
+
+def _state(n: int) -> str:
+    return "canceled" if n % 10 == 0 else ("failed" if n % 509 == 0 else ("queued" if n % 1009 == 0 else "placed"))
+
+
+def _write(orders) -> None:
+    """The orders and their charge rows in the ledger (balances are not kept up: pages, not money, are measured)."""
+    from accounts.models import LedgerEntry
+    from orders.models import Order
+
+    Order.objects.bulk_create(orders)
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(user_id=order.user_id, kind="charge", amount=-order.charge, balance_after=0, order_id=order.pk,
+                    note=f"Order #{order.pk}", created_at=order.created_at) for order in orders)
 
 
 def main(orders: int, customers: int) -> None:
@@ -103,7 +126,7 @@ def main(orders: int, customers: int) -> None:
 
         started = time.perf_counter()
         seed(orders, customers)
-        print(f"reports bench, {orders} orders of {customers} customers over {DAYS} days, {connection.vendor} "
+        print(f"back-office bench, {orders} orders of {customers} customers over {DAYS} days, {connection.vendor} "
               f"(seeded in {time.perf_counter() - started:.1f} s)")
 
         staff = User.objects.create_user("bench-admin", password="x", is_staff=True)
@@ -111,6 +134,26 @@ def main(orders: int, customers: int) -> None:
         client = Client()
         client.force_login(staff)
         client.get(reverse("backoffice:reports"))  # warm: templates compiled, session read once
+
+        customer = User.objects.filter(is_staff=False).order_by("pk").first()
+        pages = [
+            ("dashboard", reverse("staff_catalog:dashboard"), {}),
+            ("orders list", reverse("staff_orders:list"), {}),
+            ("orders, one status", reverse("staff_orders:list"), {"status": "In progress"}),
+            ("orders, search", reverse("staff_orders:list"), {"q": "instagram.com/account77"}),
+            ("orders, one customer", reverse("staff_orders:list"), {"customer": customer.username}),
+            ("customers list", reverse("backoffice:customers"), {}),
+            ("customers, search", reverse("backoffice:customers"), {"q": "customer42"}),
+            ("a customer's page", reverse("backoffice:customer", args=[customer.pk]), {}),
+        ]
+        for name, url, query in pages:
+            client.get(url, query)  # warm
+            with QueryCounter(connection) as ctx:
+                started = time.perf_counter()
+                response = client.get(url, query)
+                seconds = time.perf_counter() - started
+            assert response.status_code == 200, (name, response.status_code)
+            print(f"{name:25} {seconds:7.3f} s  {ctx.count:3d} queries  ({len(response.content) // 1024} KiB of HTML)")
 
         for group in ("day", "service", "category", "provider", "customer"):
             with QueryCounter(connection) as ctx:
