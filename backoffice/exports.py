@@ -9,7 +9,7 @@ return, and is not a number) gets a leading apostrophe, so a customer's link can
 
 import csv
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import LedgerEntry
 from accounts.money import money_str
 from orders.models import Order
+from panel.dates import within_days
 from payments.models import Payment
 
 CHUNK_SIZE = 2000  # rows fetched from the database at a time
@@ -113,15 +114,10 @@ def converters(kind: str) -> list:
     return found
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def rows(kind: str, *, date_from: date, date_to: date):
     """The export's queryset: tuples of its columns, oldest first, created within the range."""
     model, columns = EXPORTS[kind]
-    return (model.objects.filter(created_at__gte=_day_start(date_from),
-                                 created_at__lt=_day_start(date_to + timedelta(days=1)))
+    return (model.objects.filter(within_days("created_at", date_from, date_to))
             .order_by("id").values_list(*(column for _, column in columns)))
 
 

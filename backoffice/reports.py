@@ -12,15 +12,15 @@ summed with MoneySum (exact on SQLite too) and comes back as Decimal.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from accounts.money import ZERO, MoneySum, to_money
 from orders.models import Order
+from panel.dates import within_days
 
 DAY, SERVICE, CATEGORY, PROVIDER, CUSTOMER = "day", "service", "category", "provider", "customer"
 GROUPINGS = [(DAY, "Day"), (SERVICE, "Service"), (CATEGORY, "Category"), (PROVIDER, "Provider"),
@@ -89,19 +89,13 @@ def _money(value) -> Decimal:
     return ZERO if value is None else to_money(value)
 
 
-def _day_start(day: date) -> datetime:
-    """Midnight at the start of `day` in the current time zone (the panel's TIME_ZONE)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def days_between(date_from: date, date_to: date) -> list[date]:
     return [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
 
 
 def orders_placed(date_from: date, date_to: date):
     """The orders placed from the start of `date_from` to the end of `date_to`, both included."""
-    return Order.objects.filter(created_at__gte=_day_start(date_from),
-                                created_at__lt=_day_start(date_to + timedelta(days=1)))
+    return Order.objects.filter(within_days("created_at", date_from, date_to))
 
 
 def totals(date_from: date, date_to: date) -> Row:

@@ -1,11 +1,13 @@
 """Reads behind the order pages. Each is a fixed number of queries however many orders there are."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
+
+from panel.dates import within_days
 
 from .models import Order, OrderEvent, Refill
 
@@ -120,10 +122,7 @@ def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False
         orders = orders.filter(service=service)
     if customer:
         orders = orders.filter(Q(user__username__iexact=customer) | Q(user__email__iexact=customer))
-    if date_from:
-        orders = orders.filter(created_at__gte=_day_start(date_from))
-    if date_to:
-        orders = orders.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
+    orders = orders.filter(within_days("created_at", date_from, date_to))
     search = search.strip()[:MAX_SEARCH_LENGTH]
     if search:
         match = Q(link__icontains=search) | Q(external_id=search) | Q(user__username__iexact=search)
@@ -131,10 +130,6 @@ def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False
             match |= Q(pk=int(search.lstrip("#")))
         orders = orders.filter(match)
     return orders.order_by("-id")
-
-
-def _day_start(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @dataclass(frozen=True)

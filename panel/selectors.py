@@ -11,10 +11,7 @@ def staff_notices_unresolved(*, limit: int = 100):
 def audit_entries(*, actor: str = "", action: str = "", target_type: str = "", target_id: str = "",
                   date_from=None, date_to=None):
     """The audit trail, newest first, filtered; `action` matches a prefix ("order." for every order action)."""
-    from datetime import datetime, time, timedelta
-
-    from django.utils import timezone
-
+    from .dates import within_days
     from .models import AuditEntry
 
     entries = AuditEntry.objects.select_related("actor").order_by("-created_at", "-id")
@@ -26,12 +23,7 @@ def audit_entries(*, actor: str = "", action: str = "", target_type: str = "", t
         entries = entries.filter(target_type=target_type)
     if target_id:
         entries = entries.filter(target_id=target_id)
-    if date_from:
-        entries = entries.filter(created_at__gte=timezone.make_aware(datetime.combine(date_from, time.min)))
-    if date_to:
-        entries = entries.filter(created_at__lt=timezone.make_aware(datetime.combine(date_to + timedelta(days=1),
-                                                                                     time.min)))
-    return entries
+    return entries.filter(within_days("created_at", date_from, date_to))
 
 
 def audit_target_types() -> list[str]:

@@ -1,12 +1,11 @@
 """Reads behind the payment pages, the customer's and staff's."""
 
-from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from accounts.money import MoneySum
+from panel.dates import within_days
 
 from .models import GatewayEvent, Payment
 
@@ -24,10 +23,6 @@ def payment_for_customer(*, user, reference) -> Payment | None:
 CREDITED = [Payment.Status.PAID, Payment.Status.REFUNDED, Payment.Status.DISPUTED]
 
 
-def _day_start(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def payments_for_staff(*, method=None, status: str = "", customer: str = "", date_from=None, date_to=None):
     payments = Payment.objects.select_related("user", "method").order_by("-created_at", "-id")
     if method is not None:
@@ -36,10 +31,7 @@ def payments_for_staff(*, method=None, status: str = "", customer: str = "", dat
         payments = payments.filter(status=status)
     if customer:
         payments = payments.filter(Q(user__username__iexact=customer) | Q(user__email__iexact=customer))
-    if date_from:
-        payments = payments.filter(created_at__gte=_day_start(date_from))
-    if date_to:
-        payments = payments.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
+    payments = payments.filter(within_days("created_at", date_from, date_to))
     return payments
 
 
@@ -58,8 +50,7 @@ def payments_waiting_for_staff() -> int:
 def totals_by_method_and_day(*, date_from, date_to) -> dict:
     """Credited payments per day and method between two dates (by the day they were paid): how many, what
     the gateways took in, what went on balances, bonuses and what was taken back; with the totals per method."""
-    paid = Payment.objects.filter(status__in=CREDITED, paid_at__gte=_day_start(date_from),
-                                  paid_at__lt=_day_start(date_to + timedelta(days=1)))
+    paid = Payment.objects.filter(within_days("paid_at", date_from, date_to), status__in=CREDITED)
     sums = {"count": Count("id"), "taken_in": MoneySum("total"), "credited": MoneySum("credited"),
             "bonus": MoneySum("bonus_credited"), "taken_back": MoneySum("taken_back")}
     days = list(paid.annotate(day=TruncDate("paid_at")).values("day", "method__name").annotate(**sums)
