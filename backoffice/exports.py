@@ -9,10 +9,11 @@ return, and is not a number) gets a leading apostrophe, so a customer's link can
 
 import csv
 import re
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -142,6 +143,21 @@ def filename(kind: str, *, date_from: date, date_to: date) -> str:
     return f"{kind}_{date_from.isoformat()}_{date_to.isoformat()}.csv"
 
 
+@contextmanager
+def _read_through():
+    """PostgreSQL plans a server-side cursor for its first tenth of rows (cursor_tuple_fraction 0.1): nested
+    loops fast to start and ten times slower to finish (13 s against 1.2 s for 100,000 orders). An export reads
+    every row, so for its transaction the planner is told so; one snapshot for the whole file, too."""
+    connection = connections[router.db_for_read(Order)]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        yield
+
+
 def export_response(kind: str, *, date_from: date, date_to: date) -> StreamingHttpResponse:
     """The export as a streamed download. Nothing is read until the response is iterated."""
     if kind not in EXPORTS:
@@ -150,8 +166,9 @@ def export_response(kind: str, *, date_from: date, date_to: date) -> StreamingHt
     header = [name for name, _ in columns]
 
     def body():
-        tuples = rows(kind, date_from=date_from, date_to=date_to).iterator(chunk_size=CHUNK_SIZE)
-        yield from csv_chunks(header, tuples, convert=converters(kind))
+        with _read_through():
+            tuples = rows(kind, date_from=date_from, date_to=date_to).iterator(chunk_size=CHUNK_SIZE)
+            yield from csv_chunks(header, tuples, convert=converters(kind))
 
     response = StreamingHttpResponse(body(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename(kind, date_from=date_from, date_to=date_to)}"'
