@@ -151,8 +151,15 @@ def _line_counted(terms: Terms, fields: dict[str, str]) -> OrderInput:
     items = lines(fields.get(name, ""))
     if not items:
         raise InvalidOrder(name, f"Enter the {name}, one per line.", INCORRECT_REQUEST)
-    count = _within_limits(name, len(items), terms)
-    charge = _money(terms.rate) if terms.type in PACKAGES else per_thousand(terms.rate, count)
+    if terms.type in PACKAGES:
+        # A package's min and max count packages (1 and 1, as providers list them), not its lines: any
+        # number of lines makes one package, at the package's rate.
+        if len(items) > MAX_LINES:
+            raise InvalidOrder(name, f"At most {MAX_LINES} {name}.", INCORRECT_REQUEST)
+        count, charge = len(items), _money(terms.rate)
+    else:
+        count = _within_limits(name, len(items), terms)
+        charge = per_thousand(terms.rate, count)
     params = {name: "\n".join(items)}
     params.update({n: _required(fields, n) for n in REQUIRED_TEXT.get(terms.type, ())})
     return OrderInput(link=link, quantity=count, units=count, charge=charge, params=params, sends_quantity=False)
