@@ -11,6 +11,10 @@ from django.utils import timezone
 from accounts.money import money_field
 
 
+def default_poll_concurrency() -> int:
+    return settings.POLL_CONCURRENCY
+
+
 def _record_call(provider_id: int, action: str, answered: bool, seconds: float) -> None:
     from .health import record_call
 
@@ -51,6 +55,9 @@ class Provider(models.Model):
     # Polling backs off a provider whose calls fail, longer after each failure in a row.
     poll_failures = models.PositiveIntegerField(default=0)
     poll_backoff_until = models.DateTimeField(null=True, blank=True)
+    # Calls of this provider in flight at once while polling (providers rate-limit).
+    poll_concurrency = models.PositiveSmallIntegerField(
+        default=default_poll_concurrency, help_text="Calls in flight at once while polling (providers rate-limit).")
     # The dashboard warns when the provider's balance (in its currency) is below this.
     low_balance_warning = models.DecimalField(max_digits=24, decimal_places=5, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -22,7 +22,7 @@ class ProviderError(Exception):
 def provider_create(
     *, name: str, api_url: str, api_key: str, markup_percent: Decimal | None = None, currency: str = "USD",
     exchange_rate: Decimal = Decimal("1"), http_method: str = "POST", body_format: str = "form",
-    key_field: str = "key", low_balance_warning: Decimal | None = None,
+    key_field: str = "key", low_balance_warning: Decimal | None = None, poll_concurrency: int | None = None,
 ) -> Provider:
     if Provider.objects.filter(name=name).exists():
         raise ProviderError(f"A provider named {name!r} already exists.")
@@ -31,6 +31,8 @@ def provider_create(
         http_method=http_method, body_format=body_format, key_field=key_field,
         low_balance_warning=low_balance_warning,
     )
+    if poll_concurrency is not None:
+        provider.poll_concurrency = poll_concurrency
     if markup_percent is not None:
         provider.markup_percent = markup_percent
     provider.full_clean()
@@ -57,7 +59,7 @@ def provider_check(provider: Provider) -> smmapi.Balance:
 
 PROVIDER_FIELDS = (
     "name", "api_url", "currency", "exchange_rate", "markup_percent", "is_active", "http_method", "body_format",
-    "key_field", "low_balance_warning",
+    "key_field", "low_balance_warning", "poll_concurrency",
 )
 
 

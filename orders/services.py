@@ -18,6 +18,7 @@ from accounts.money import money_str
 from accounts.services import InsufficientFunds, wallet_charge_order, wallet_refund_order
 from catalog.models import Service
 from catalog.selectors import apply_customer_prices
+from panel.celery import app as celery_app
 from panel.services import notice_once
 from smmapi.orders import InvalidOrder, OrderInput, Terms, add_fields, parse_order, sends_quantity
 
@@ -113,12 +114,13 @@ def _create_and_charge(*, user, quote: Quote, request_id: str | None = None) -> 
     return order
 
 
+SEND_ORDER_TASK = "orders.send_order"  # orders.tasks.send_order, named rather than imported: tasks import us
+
+
 def dispatch(order_id: int) -> bool:
     """Hand the order to a Celery worker. With the broker down the order stays queued for the sweep."""
-    from .tasks import send_order
-
     try:
-        send_order.apply_async((order_id,), retry=False)
+        celery_app.send_task(SEND_ORDER_TASK, args=(order_id,), retry=False)
     except Exception:  # any broker failure: the order is safe in the database, the sweep will send it
         log.warning("broker unavailable, order %s left queued for the sweep", order_id)
         return False

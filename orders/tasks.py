@@ -1,8 +1,15 @@
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
+
+from catalog.backoff import close_clients
 
 from . import polling, services
+
+# A worker keeps one client (and its connections) per provider (catalog.backoff.client_for): closed when it stops.
+worker_shutdown.connect(close_clients, weak=False, dispatch_uid="orders.close_clients")
+worker_process_shutdown.connect(close_clients, weak=False, dispatch_uid="orders.close_clients.process")
 
 # A queued order younger than this still has its own task message on the way.
 LOST_MESSAGE_AFTER = timedelta(seconds=60)

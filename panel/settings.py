@@ -214,6 +214,13 @@ POLL_BATCH_SIZE = min(env.int("POLL_BATCH_SIZE", default=100), 100)
 POLL_MAX_ORDERS_PER_CYCLE = env.int("POLL_MAX_ORDERS_PER_CYCLE", default=20000)
 POLL_ERROR_LIMIT = env.int("POLL_ERROR_LIMIT", default=5)
 POLL_BACKOFF_SECONDS = env.float("POLL_BACKOFF_SECONDS", default=60.0)
+# A failed call is tried again within the cycle this many times (after POLL_RETRY_SECONDS × the attempt,
+# jittered) before it counts; a provider is backed off only after this many failed calls in a row.
+POLL_RETRIES = env.int("POLL_RETRIES", default=2)
+POLL_RETRY_SECONDS = env.float("POLL_RETRY_SECONDS", default=0.25)
+POLL_FAILURES_BEFORE_BACKOFF = env.int("POLL_FAILURES_BEFORE_BACKOFF", default=3)
+# Calls in flight at once per provider, for a new provider (each provider has its own setting).
+POLL_CONCURRENCY = env.int("POLL_CONCURRENCY", default=4)
 POLL_BACKOFF_MAX_SECONDS = env.float("POLL_BACKOFF_MAX_SECONDS", default=3600.0)
 
 # --- Logging: secrets never logged; smmapi logs at INFO without keys ---------------------------------------

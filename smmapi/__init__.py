@@ -12,6 +12,7 @@ from .errors import (
     ProviderRefused,
     SmmApiError,
     is_provider_side_refusal,
+    is_transient_refusal,
 )
 from .parsing import MISSING_FROM_ANSWER
 from .status import (
@@ -55,6 +56,7 @@ __all__ = [
     "SmmApiError",
     "Transport",
     "is_provider_side_refusal",
+    "is_transient_refusal",
     "normalize_order_status",
     "normalize_refill_status",
     "normalize_service_type",

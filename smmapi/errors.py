@@ -42,6 +42,19 @@ PROVIDER_SIDE_MARKERS: tuple[str, ...] = (
 )
 
 
+# Of those, the refusals that pass by themselves: asked again a moment later, the call may well go through.
+TRANSIENT_MARKERS: tuple[str, ...] = (
+    "too many requests", "spam protection", "rate limit", "try again later", "slow down", "maintenance",
+    "temporarily unavailable", "service unavailable",
+)
+
+
+def is_transient_refusal(message: str) -> bool:
+    """True when a refusal says "not now" (a rate limit, maintenance) rather than "no"."""
+    text = (message or "").lower()
+    return any(marker in text for marker in TRANSIENT_MARKERS)
+
+
 def is_provider_side_refusal(message: str) -> bool:
     """True when a refusal is about the provider/account rather than the order itself."""
     text = (message or "").lower()

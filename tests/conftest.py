@@ -54,6 +54,12 @@ def _no_provider_call_timings_from_other_tests():
 
 
 @pytest.fixture(autouse=True)
+def _retry_without_pausing(settings):
+    """A failed provider call is tried again after a short pause; the tests need not wait it out."""
+    settings.POLL_RETRY_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _poll_again_at_once(settings):
     """Tests run cycle after cycle with no time between; the gap between two polls of an order has its own."""
     settings.POLL_REPOLL_SECONDS = 0
@@ -70,8 +76,8 @@ def funded(alice):
 @pytest.fixture
 def no_broker():
     """Tasks are not sent anywhere: tests drive order_send themselves and can assert on the dispatch."""
-    with mock.patch("orders.tasks.send_order.apply_async") as apply_async:
-        yield apply_async
+    with mock.patch("orders.services.celery_app.send_task") as send_task:
+        yield send_task
 
 
 @pytest.fixture

@@ -20,11 +20,12 @@ class ProviderForm(forms.ModelForm):
         model = Provider
         fields = [
             "name", "api_url", "currency", "exchange_rate", "markup_percent", "is_active",
-            "http_method", "body_format", "key_field", "low_balance_warning",
+            "http_method", "body_format", "key_field", "low_balance_warning", "poll_concurrency",
         ]
         labels = {
             "api_url": "API URL", "markup_percent": "Markup %", "is_active": "Active",
             "low_balance_warning": "Warn when its balance is below",
+            "poll_concurrency": "Calls in flight while polling",
             "http_method": "HTTP method", "body_format": "Request body", "key_field": "Key field name",
         }
         widgets = {"http_method": forms.RadioSelect, "body_format": forms.RadioSelect}
@@ -40,12 +41,24 @@ class ProviderForm(forms.ModelForm):
         self.fields["exchange_rate"].validators.append(_positive)
         self.fields["low_balance_warning"].help_text = "In the provider's currency; empty: no warning."
         self.fields["low_balance_warning"].validators.append(_not_negative)
+        self.fields["poll_concurrency"].required = False  # left out: kept as it is (a new provider: the default)
+        self.fields["poll_concurrency"].min_value = 1
+        self.fields["poll_concurrency"].widget.attrs.update(min=1, max=32)
+        self.fields["poll_concurrency"].help_text = "How many of its calls may be on their way at once (1 to 32)."
 
     def clean_api_url(self):
         url = self.cleaned_data["api_url"]
         if not url.lower().startswith(("https://", "http://")):
             raise forms.ValidationError("The API URL must start with https:// or http://.")
         return url
+
+    def clean_poll_concurrency(self):
+        value = self.cleaned_data.get("poll_concurrency")
+        if value is None:
+            return self.instance.poll_concurrency
+        if not 1 <= value <= 32:
+            raise forms.ValidationError("From 1 to 32 calls at once.")
+        return value
 
     def clean_key_field(self):
         key_field = self.cleaned_data["key_field"].strip()

@@ -27,7 +27,7 @@ def test_transactions_show_only_the_users_own_rows_newest_first(client, alice, b
 
 def test_a_charge_links_to_its_order(client, alice):
     wallet_deposit(user=alice, amount=Decimal("5"))
-    with mock.patch("orders.tasks.send_order.apply_async"):
+    with mock.patch("orders.services.celery_app.send_task"):
         order = order_place(user=alice, service=ServiceFactory(), fields={"link": "https://x.com/a", "quantity": "100"})
     client.force_login(alice)
     html = client.get(reverse("transactions")).content.decode()

@@ -23,7 +23,7 @@ def test_the_order_page_goes_from_pending_to_in_progress_to_completed_without_a_
     settings.LIVE_REFRESH_SECONDS = 1
     customer = User.objects.create_user("frank", "frank@example.com", "frank-pass-123")
     wallet_deposit(user=customer, amount=Decimal("10"))
-    with mock.patch("orders.tasks.send_order.apply_async"):
+    with mock.patch("orders.services.celery_app.send_task"):
         order = order_place(user=customer, service=ServiceFactory(), fields={"link": "https://x.com/f",
                                                                              "quantity": "1000"})
     page = browser_page
@@ -46,7 +46,7 @@ def test_on_a_phone_the_orders_list_shows_each_status_on_screen_and_keeps_it_liv
     settings.LIVE_REFRESH_SECONDS = 1
     customer = User.objects.create_user("gina", "gina@example.com", "gina-pass-123")
     wallet_deposit(user=customer, amount=Decimal("10"))
-    with mock.patch("orders.tasks.send_order.apply_async"):
+    with mock.patch("orders.services.celery_app.send_task"):
         orders = [order_place(user=customer, service=ServiceFactory(name=f"Followers, a long service name {i}"),
                               fields={"link": f"https://instagram.com/p/a-rather-long-post-path-{i}", "quantity": "1000"})
                   for i in range(2)]

@@ -23,7 +23,7 @@ def test_a_funded_customer_orders_with_a_live_charge_and_lands_on_the_pending_or
     ServiceFactory(name="TT Views", category=CategoryFactory(name="TikTok"))
     page = browser_page
 
-    with mock.patch("orders.tasks.send_order.apply_async") as send:
+    with mock.patch("orders.services.celery_app.send_task") as send:
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", "erin")
         page.fill("#id_password", "erin-pass-123")
@@ -49,4 +49,4 @@ def test_a_funded_customer_orders_with_a_live_charge_and_lands_on_the_pending_or
     assert (order.user, order.service, order.units, order.charge) == (customer, followers, 1500, Decimal("3.00000"))
     customer.refresh_from_db()
     assert customer.balance == Decimal("7.00000")
-    send.assert_called_once_with((order.pk,), retry=False)
+    send.assert_called_once_with("orders.send_order", args=(order.pk,), retry=False)

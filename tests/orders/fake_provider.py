@@ -15,14 +15,19 @@ class FakeProvider:
         self.refill_statuses = {}  # refill id -> status text or {"error": ...}
         self.cancels = {}  # external order id -> 1 or {"error": ...}
         self.fault = None  # (status, body) answered to every call while set
+        self.fail_next = 0  # the next this many calls answer a 502 page
         self.calls = []
-        rsps.add_callback(responses.POST, FAKE_PROVIDER_URL, callback=self._answer)
+        # Looked up on each call, so that a test may wrap `_answer` (a flaky provider, a slow one).
+        rsps.add_callback(responses.POST, FAKE_PROVIDER_URL, callback=lambda request: self._answer(request))
 
     def _answer(self, request):
         fields = {k: v[0] for k, v in parse_qs(request.body or "").items()}
         self.calls.append(fields)
         if self.fault:
             return self.fault[0], {}, self.fault[1]
+        if self.fail_next:
+            self.fail_next -= 1
+            return 502, {}, "<html>Bad gateway</html>"
         return 200, {"Content-Type": "application/json"}, json.dumps(getattr(self, "_" + fields["action"])(fields))
 
     def _ids(self, fields, name):

@@ -28,7 +28,7 @@ def test_an_order_is_created_queued_and_charged_in_one_go(funded, service, no_br
     assert funded.balance == Decimal("8.00000")
     charge = LedgerEntry.objects.get(kind="charge")
     assert (charge.order, charge.amount, charge.balance_after) == (order, Decimal("-2.00000"), Decimal("8.00000"))
-    no_broker.assert_called_once_with((order.pk,), retry=False)
+    no_broker.assert_called_once_with("orders.send_order", args=(order.pk,), retry=False)
 
 
 def test_with_the_broker_down_the_order_is_still_taken_and_left_for_the_sweep(funded, service, no_broker,

@@ -10,6 +10,8 @@ from accounts.models import LedgerEntry
 from catalog.models import Provider
 from orders import polling
 from orders.models import Order, OrderEvent, Refill
+from orders.polling import cycle as cycle_module
+from orders.polling import statuses
 from orders.services import OrderRefused, order_cancel_request, order_place, order_refill_request
 from panel.models import StaffNotice
 
@@ -116,30 +118,66 @@ def test_a_per_item_error_touches_only_its_order_and_repeats_flag_it_for_staff(f
     assert bad.needs_attention and StaffNotice.objects.filter(subject__contains=f"Order #{bad.pk}").exists()
 
 
-@pytest.mark.parametrize("fault", [(500, "<html>oops</html>"), (200, "{broken"), (200, '{"error": "Invalid API key"}')])
-def test_a_failed_call_touches_no_order_records_health_and_backs_the_provider_off(fake, placed, fault):
+@pytest.mark.parametrize(("fault", "tries"), [((500, "<html>oops</html>"), 3), ((200, "{broken"), 3),
+                                              ((200, '{"error": "Too many requests"}'), 3),
+                                              ((200, '{"error": "Invalid API key"}'), 1)])
+def test_a_failed_call_is_tried_again_then_touches_no_order_and_counts_against_the_provider(fake, placed, fault,
+                                                                                            tries):
     order = placed()
     fake.fault = fault
     report = cycle()
-    assert report.failed_calls == 1
+    # Tried twice more after a failure it is safe to repeat (a read); a real refusal is not tried again.
+    assert (report.failed_calls, len(fake.calls_of("status"))) == (1, tries)
     order.refresh_from_db()
     assert (order.status, order.last_polled_at, order.poll_errors) == ("Pending", None, 0)
     order.provider.refresh_from_db()
-    assert order.provider.poll_backoff_until is not None and order.provider.last_error
+    assert (order.provider.poll_failures, order.provider.poll_backoff_until) == (1, None)  # one is not enough
+    assert order.provider.last_error
+
+
+def test_a_call_that_fails_then_succeeds_within_its_retries_counts_as_an_answer(fake, placed):
+    order = placed()
+    fake.statuses[order.external_id] = status("Completed")
+    fake.fail_next = 2  # the first two attempts answer a 502 page
+    report = cycle()
+    assert (report.failed_calls, report.changed, len(fake.calls_of("status"))) == (0, 1, 3)
+    assert Order.objects.get(pk=order.pk).status == "Completed"
+
+
+def test_the_provider_is_backed_off_after_three_failed_calls_in_a_row_and_its_first_success_ends_it(fake, placed,
+                                                                                                  settings):
+    order = placed()
+    fake.fault = (502, "<html>Bad gateway</html>")
+    for failures in (1, 2):
+        cycle()
+        order.provider.refresh_from_db()
+        assert (order.provider.poll_failures, order.provider.poll_backoff_until) == (failures, None)
+        Order.objects.filter(pk=order.pk).update(last_polled_at=None)
+    cycle()
+    order.provider.refresh_from_db()
+    assert order.provider.poll_failures == 3 and order.provider.poll_backoff_until is not None
     fake.fault = None
     fake.statuses[order.external_id] = status("Completed")
     calls_before = len(fake.calls)
     cycle()
     assert len(fake.calls) == calls_before  # backed off: not asked again yet
+    Provider.objects.filter(pk=order.provider_id).update(poll_backoff_until=F("poll_backoff_until") - timedelta(hours=2))
+    cycle()
+    order.provider.refresh_from_db()
+    assert (order.provider.poll_failures, order.provider.poll_backoff_until) == (0, None)
+    assert Order.objects.get(pk=order.pk).status == "Completed"
 
 
-def test_a_failed_call_stops_the_providers_cycle_instead_of_calling_it_for_every_batch(fake, placed, settings):
+def test_a_provider_backed_off_mid_cycle_is_sent_no_further_batch(fake, placed, settings):
     settings.POLL_BATCH_SIZE = 2
+    settings.POLL_FAILURES_BEFORE_BACKOFF = 1
+    Provider.objects.update(poll_concurrency=1)
     orders = [placed(quantity="10") for _ in range(7)]
     fake.fault = (502, "<html>Bad gateway</html>")
     report = cycle()
-    # The first failure backs the provider off; at most the next batch's call was already on the wire.
-    assert report.failed_calls == 1 and 1 <= len(fake.calls_of("status")) <= 2
+    # The first batch's call fails (three tries) and backs the provider off: of the four batches, only those
+    # already claimed ahead of the pool (AHEAD × its one slot) may have gone out, never the rest.
+    assert 1 <= report.failed_calls <= cycle_module.AHEAD and len(fake.calls_of("status")) == 3 * report.failed_calls
     assert [(o.status, o.last_polled_at) for o in Order.objects.filter(pk__in=[o.pk for o in orders])] \
         == [("Pending", None)] * 7
 
@@ -184,7 +222,7 @@ def test_an_order_another_poller_just_asked_about_is_not_asked_again_until_the_g
     settings.POLL_REPOLL_SECONDS = 30
     order = placed()
     fake.statuses[order.external_id] = status("Canceled", remains="1000")
-    assert polling._claim_batch([order.pk]) is not None  # another poller's claim
+    assert statuses.claim_batch([order.pk]) is not None  # another poller's claim
     report = polling.poll_order_batch(order.provider_id, [order.pk])
     assert report.calls == 0 and Order.objects.get(pk=order.pk).status == "Pending"
     assert polling.plan_order_batches(order.provider) == []
@@ -199,14 +237,14 @@ def test_an_order_changed_between_the_claim_and_the_answer_is_left_for_the_next_
     order = placed()
     Order.objects.filter(pk=order.pk).update(needs_attention=True)
     fake.statuses[order.external_id] = status("Completed")
-    claim = polling._claim_batch
+    claim = statuses.claim_batch
 
     def claim_then_staff_clears_the_flag(order_ids):
         claimed = claim(order_ids)
         order_clear_flag(order_id=order.pk, staff=carol)
         return claimed
 
-    monkeypatch.setattr(polling, "_claim_batch", claim_then_staff_clears_the_flag)
+    monkeypatch.setattr(statuses, "claim_batch", claim_then_staff_clears_the_flag)
     report = polling.poll_order_batch(order.provider_id, [order.pk])
     order.refresh_from_db()
     # Written as read at the claim, the answer would have put the flag back: nothing of it is written.

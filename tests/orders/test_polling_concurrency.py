@@ -14,6 +14,7 @@ from accounts.models import LedgerEntry, User
 from accounts.services import wallet_deposit
 from orders import polling
 from orders.models import Order, OrderEvent
+from orders.polling import statuses
 from orders.services import order_place
 from tests.factories import ServiceFactory
 
@@ -69,13 +70,13 @@ def test_when_both_claim_every_order_the_guarded_write_and_the_refund_constraint
     settings.POLL_BATCH_SIZE = 200  # one batch each (the fake takes more than 100 IDs), so the calls pair up
     fake, customer, orders = world
     both_asked = threading.Barrier(2, timeout=20)
-    fetch = polling._ClaimedBatch.fetch
+    fetch = statuses.ClaimedBatch.fetch
 
     def fetch_once_both_have_claimed(batch, client):
         both_asked.wait()
         return fetch(batch, client)
 
-    with mock.patch.object(polling._ClaimedBatch, "fetch", fetch_once_both_have_claimed):
+    with mock.patch.object(statuses.ClaimedBatch, "fetch", fetch_once_both_have_claimed):
         results = run_concurrently(2, polling.run_cycle)
     assert all(isinstance(r, polling.Report) and not r.errors for r in results), results
     assert sum(r.polled for r in results) == 2 * len(orders)  # both really worked on every order
@@ -93,14 +94,14 @@ def test_on_postgresql_a_cycle_writes_from_threads_of_its_own_and_closes_their_c
     settings.POLL_BATCH_SIZE = 50
     fake, customer, orders = world
     writers = []
-    write = polling._write_changes
+    write = statuses.write_changes
 
     def recording_write(*args):
         writers.append(threading.current_thread())
         return write(*args)
 
     before = _connections_to_this_database()
-    with mock.patch.object(polling, "_write_changes", recording_write):
+    with mock.patch.object(statuses, "write_changes", recording_write):
         report = polling.run_cycle()
     assert not report.errors and (report.polled, report.changed, report.refunded) == (150, 150, 150)
     assert len(writers) == 3 and threading.current_thread() not in writers
@@ -112,14 +113,14 @@ def test_a_batch_whose_write_fails_on_a_writing_thread_is_reported_and_asked_aga
     settings.POLL_BATCH_SIZE = 50
     fake, customer, orders = world
     calls = itertools.count(1)  # two threads write at once: one counter step each, under the interpreter lock
-    insert = polling.bulk_insert_rows
+    insert = statuses.bulk_insert_rows
 
     def second_insert_fails(*args):
         if next(calls) == 2:
             raise RuntimeError("the disk is full")
         return insert(*args)
 
-    with mock.patch.object(polling, "bulk_insert_rows", second_insert_fails):
+    with mock.patch.object(statuses, "bulk_insert_rows", second_insert_fails):
         report = polling.run_cycle()
     assert len(report.errors) == 1 and report.errors[0].endswith("batch failed: RuntimeError"), report.errors
     assert (report.changed, report.refunded) == (100, 100)

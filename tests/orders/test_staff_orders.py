@@ -62,7 +62,7 @@ def test_staff_resend_a_failed_order_which_goes_back_to_the_queue(client, carol,
         client.post(reverse("staff_orders:resend", args=[failed.pk]))
     failed.refresh_from_db()
     assert (failed.state, failed.needs_attention) == ("queued", False)
-    no_broker.assert_called_with((failed.pk,), retry=False)
+    no_broker.assert_called_with("orders.send_order", args=(failed.pk,), retry=False)
 
 
 def test_staff_cancel_and_refund_a_failed_order_once(client, carol, failed, funded):

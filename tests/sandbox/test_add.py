@@ -86,9 +86,11 @@ def test_custom_comments_package_charges_the_rate_for_up_to_max_lines(call):
     assert (order.quantity, order.charge) == (3, Decimal("1.50000"))
 
 
-def test_custom_comments_package_above_max_lines_is_refused(call):
-    answer = call("add", service=COMMENTS_PACKAGE, link=LINK, comments="\n".join("abcdef"))
-    assert answer == {"error": "Quantity more than maximal 5"}
+def test_custom_comments_package_takes_more_lines_than_its_max_as_one_package(call):
+    # A package's min and max count packages, not lines (issue #14's wrong refusal).
+    call("add", service=COMMENTS_PACKAGE, link=LINK, comments="\n".join("abcdef"))
+    order = only_order()
+    assert (order.quantity, order.charge) == (6, Decimal("1.50000"))
 
 
 WEB_FIELDS = {"quantity": 1000, "country": "US", "device": 5}
