@@ -6,10 +6,12 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self):
-        from celery.signals import task_postrun
+        from celery.signals import task_postrun, worker_process_shutdown, worker_shutdown
 
-        from .health import flush_calls
+        from .health import flush_calls, flush_calls_now_and_then
 
-        # The provider calls a task noted are written when it ends (the commands and the staff pages that call
-        # providers flush their own).
-        task_postrun.connect(flush_calls, weak=False, dispatch_uid="catalog.flush_calls.task")
+        # The provider calls a worker's tasks noted are written every few seconds, and when it stops (the
+        # commands and the staff pages that call providers flush their own).
+        task_postrun.connect(flush_calls_now_and_then, weak=False, dispatch_uid="catalog.flush_calls.task")
+        for stopping in (worker_shutdown, worker_process_shutdown):
+            stopping.connect(flush_calls, weak=False, dispatch_uid=f"catalog.flush_calls.{stopping.name}")

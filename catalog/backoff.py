@@ -135,7 +135,7 @@ def call_slot(provider: Provider, *, wait: float | None = None):
     try:
         yield key is not None
     finally:
-        if key is not None and cache.get(key) == token:
+        if key is not None:  # ours: its lease outlasts any call (connect + read timeouts), so it cannot have passed on
             cache.delete(key)
 
 
