@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import audit, catalog, customers, dashboard, orders, payments, prices, reports, settings
+from .views import audit, catalog, customers, dashboard, orders, payments, prices, reports, settings, tickets
 
 catalog_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -44,6 +44,13 @@ payments_patterns = [
 ]
 
 # The back office's own pages (customers, audit, reports): not about one app's objects.
+tickets_patterns = [
+    path("", tickets.ticket_list, name="list"),
+    path("<int:pk>/", tickets.ticket_detail, name="detail"),
+    path("<int:pk>/reply/", tickets.ticket_reply, name="reply"),
+    path("<int:pk>/update/", tickets.ticket_update, name="update"),
+]
+
 backoffice_patterns = [
     path("audit/", audit.audit_list, name="audit"),
     path("settings/", settings.site_settings, name="settings"),
@@ -64,6 +71,7 @@ backoffice_patterns = [
 urlpatterns = [
     path("orders/", include((orders_patterns, "staff_orders"))),
     path("payments/", include((payments_patterns, "staff_payments"))),
+    path("tickets/", include((tickets_patterns, "staff_tickets"))),
     path("", include((backoffice_patterns, "backoffice"))),
     path("", include((catalog_patterns, "staff_catalog"))),
 ]

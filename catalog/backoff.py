@@ -28,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import smmapi
+from panel import events
 
 from . import health
 from .models import Provider
@@ -51,6 +52,8 @@ def provider_failed(provider: Provider, exc: Exception) -> bool:
     beyond = provider.poll_failures - settings.POLL_FAILURES_BEFORE_BACKOFF
     if beyond < 0:
         return False
+    if beyond == 0:  # it has just started failing: said once, not at every doubling of its backoff
+        events.provider_failing.send(sender=Provider, provider_id=provider.pk, error=str(exc)[:500])
     delay = min(settings.POLL_BACKOFF_SECONDS * 2 ** beyond, settings.POLL_BACKOFF_MAX_SECONDS)
     until = timezone.now() + timedelta(seconds=delay)
     Provider.objects.filter(pk=provider.pk).update(poll_backoff_until=until)

@@ -16,6 +16,13 @@ def record_success(provider: Provider, *, balance=None, currency: str | None = N
     fields = {"last_success_at": timezone.now()}
     if balance is not None:
         fields.update(balance=balance, balance_currency=currency or "")
+        level = provider.low_balance_warning
+        was_low = level is not None and provider.balance is not None and provider.balance < level
+        if level is not None and balance < level and not was_low:
+            from panel import events
+
+            events.provider_balance_low.send(sender=Provider, provider_id=provider.pk, balance=balance,
+                                             currency=currency or "")
     Provider.objects.filter(pk=provider.pk).update(**fields)
     for name, value in fields.items():
         setattr(provider, name, value)

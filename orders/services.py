@@ -18,6 +18,7 @@ from accounts.money import money_str
 from accounts.services import InsufficientFunds, wallet_charge_order, wallet_refund_order
 from catalog.models import Service
 from catalog.selectors import apply_customer_prices
+from panel import events as announce
 from panel.celery import app as celery_app
 from panel.services import notice_once
 from smmapi.orders import InvalidOrder, OrderInput, Terms, add_fields, parse_order, sends_quantity
@@ -203,6 +204,7 @@ def _reject(order: Order, message: str) -> str:
                reason=message[:1000], refunded=order.charge):
         wallet_refund_order(order=order, amount=order.charge, note=f"Order #{order.pk} rejected by the provider")
         _event(order, "rejected", f"The provider refused the order: {message}. Refunded {money_str(order.charge)}.")
+        announce.orders_finished.send(sender=Order, order_ids=[order.pk])
     return Order.State.REJECTED
 
 
@@ -225,6 +227,7 @@ def _fail(order: Order, message: str) -> str:
     if _settle(order, state=Order.State.FAILED, sending_since=None, needs_attention=True, reason=message[:1000]):
         _event(order, "failed", f"{message}. Waiting for staff: resend or cancel and refund.", staff_only=True)
         notice_once(f"Order #{order.pk} needs a decision: outcome at {order.provider.name} unknown", message)
+        announce.order_needs_decision.send(sender=Order, order_id=order.pk, reason=message)
     return Order.State.FAILED
 
 
@@ -249,6 +252,8 @@ def orders_park_stuck() -> int:
                 parked += 1
                 _event(order, "failed", "Stuck while sending (worker stopped?). Waiting for staff.", staff_only=True)
                 notice_once(f"Order #{order.pk} needs a decision: stuck while sending", "")
+                announce.order_needs_decision.send(sender=Order, order_id=order.pk,
+                                                   reason="The request to the provider never finished.")
     return parked
 
 

@@ -6,6 +6,7 @@ from django.db.models import F
 
 from accounts.money import money_str, to_money
 from accounts.services import wallet_refund_order
+from panel import events as announce
 from panel.services import audit
 
 from .models import Order, OrderEvent
@@ -40,6 +41,7 @@ def order_cancel_and_refund(*, order_id: int, staff) -> Order:
     OrderEvent.objects.create(order=order, kind="canceled",
                               message=f"Canceled by support. Refunded {money_str(order.charge)}.")
     OrderEvent.objects.create(order=order, kind="canceled", staff_only=True, message=f"Decided by {staff.username}.")
+    announce.orders_finished.send(sender=Order, order_ids=[order.pk])
     audit(actor=staff, action="order.cancel_refund", target=order,
           before={"state": Order.State.FAILED, "refunded": "0"},
           after={"state": order.state, "status": order.status, "refunded": money_str(order.refunded)})
@@ -105,6 +107,7 @@ def order_set_partial(*, order_id: int, remains: int, staff) -> Order:
     OrderEvent.objects.create(order=order, kind="status", message=f"{before['status']} → Partial: {remains} of "
                                                                    f"{order.units} not delivered. Refunded {money_str(refund)}.")
     OrderEvent.objects.create(order=order, kind="status", staff_only=True, message=f"Set Partial by {staff.username}.")
+    announce.orders_finished.send(sender=Order, order_ids=[order.pk])
     audit(actor=staff, action="order.set_partial", target=order, before=before,
           after={"status": order.status, "remains": remains, "refunded": money_str(order.refunded)})
     return order
@@ -121,6 +124,7 @@ def order_set_completed(*, order_id: int, staff) -> Order:
     order.refresh_from_db()
     OrderEvent.objects.create(order=order, kind="status", message=f"{before['status']} → Completed.")
     OrderEvent.objects.create(order=order, kind="status", staff_only=True, message=f"Set Completed by {staff.username}.")
+    announce.orders_finished.send(sender=Order, order_ids=[order.pk])
     audit(actor=staff, action="order.set_completed", target=order, before=before,
           after={"status": order.status, "remains": 0})
     return order

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "sandbox",
     "resellerapi",
     "payments",
+    "support",
     "backoffice",
 ]
 

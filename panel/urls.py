@@ -10,6 +10,8 @@ urlpatterns = [
     path("services/", include("catalog.urls")),
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
+    path("tickets/", include("support.urls")),
+    path("notifications/", include("support.notification_urls")),
     path("staff/", include("backoffice.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("resellerapi.urls")),

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import LedgerEntry
 from accounts.money import ZERO, money_str, to_money
 from accounts.services import customer_flag, wallet_credit_payment, wallet_take_back_payment
+from panel import events as announce
 from panel.models import StaffNotice
 from panel.services import audit, changed, notice_once, snapshot, staff_notice_create
 
@@ -157,6 +158,8 @@ def _start_manual(*, user, method: PaymentMethod, quote: Quote, customer_referen
     staff_notice_create(subject=f"Payment #{payment.pk} to check: {money_str(quote.total)} {quote.currency} by "
                                 f"{method.name} from {user.username}",
                         body=f"Reference given: {payment.customer_reference}", level=StaffNotice.Level.INFO)
+    announce.payment_needs_review.send(sender=Payment, payment_id=payment.pk,
+                                       reason=f"A {method.name} transfer to check (reference {payment.customer_reference}).")
     return payment
 
 
@@ -343,6 +346,7 @@ def _credit(payment: Payment, *, deposit: Decimal, bonus: Decimal, from_statuses
     if bonus > 0:
         wallet_credit_payment(user_id=payment.user_id, payment_id=payment.pk, amount=bonus,
                               kind=LedgerEntry.Kind.BONUS, note=f"Bonus on {label}", created_by=staff)
+    announce.payment_credited.send(sender=Payment, payment_id=payment.pk)
     return True
 
 
@@ -351,6 +355,7 @@ def _to_review(payment: Payment, reason: str, *, from_statuses: list[str]) -> st
         status=Status.REVIEW, review_reason=reason[:2000], updated_at=timezone.now())
     notice_once(f"Payment #{payment.pk} of {payment.user.username} needs a decision", reason,
                 level=StaffNotice.Level.ERROR)
+    announce.payment_needs_review.send(sender=Payment, payment_id=payment.pk, reason=reason)
     if moved:
         payment.status, payment.review_reason = Status.REVIEW, reason[:2000]
         return f"before staff: {reason}"

@@ -14,6 +14,7 @@ from django.utils import timezone
 import smmapi
 from catalog import backoff
 from catalog.models import Provider
+from panel import events as announce
 from panel.services import notice_once
 
 from .. import claims
@@ -180,6 +181,9 @@ def _apply_refills_sent(refills: list[Refill], answers: dict) -> None:
         refill.sent_at, refill.updated_at = now, now
     Refill.objects.bulk_update(refills, ["status", "error", "external_id", "sent_at", "updated_at"])
     OrderEvent.objects.bulk_create(events)
+    rejected = [refill.pk for refill in refills if refill.status == Refill.Status.REJECTED]
+    if rejected:
+        announce.refills_finished.send(sender=Refill, refill_ids=rejected)
     if unsure:  # one notice for the batch: a lost answer is usually a whole call's
         order_ids = [refill.order_id for refill in unsure]
         Order.objects.filter(pk__any=order_ids).update(needs_attention=True)
@@ -193,7 +197,7 @@ def _apply_refills_sent(refills: list[Refill], answers: dict) -> None:
 @transaction.atomic
 def _apply_refill_statuses(refills: list[Refill], answers: dict) -> None:
     now = timezone.now()
-    events = []
+    events, ended = [], []
     for refill in refills:
         answer = answers.get(refill.external_id, smmapi.ItemError(smmapi.MISSING_FROM_ANSWER))
         if isinstance(answer, smmapi.ItemError):
@@ -203,6 +207,10 @@ def _apply_refill_statuses(refills: list[Refill], answers: dict) -> None:
             if status and status != refill.status:
                 refill.status, refill.error = status, ""
                 events.append(OrderEvent(order_id=refill.order_id, kind="refill", message=f"Refill {status}."))
+                if status in (Refill.Status.COMPLETED, Refill.Status.REJECTED):
+                    ended.append(refill.pk)
         refill.last_polled_at, refill.updated_at = now, now
     Refill.objects.bulk_update(refills, ["status", "error", "poll_errors", "last_polled_at", "updated_at"])
     OrderEvent.objects.bulk_create(events)
+    if ended:
+        announce.refills_finished.send(sender=Refill, refill_ids=ended)

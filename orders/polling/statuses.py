@@ -27,6 +27,7 @@ from accounts.money import db_money, to_money
 from accounts.services import wallet_refund_orders
 from catalog import backoff
 from catalog.models import Provider
+from panel import events as announce
 from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
 from panel.services import notice_once
 
@@ -243,6 +244,10 @@ def _write_in_transaction(changed: list[PolledOrder], events: list, refunds: lis
             notice_once(subject, body)
     due = [(order.pk, order.user_id, amount, note) for order, amount, note in refunds if order.pk in written]
     wallet_refund_orders(due)
+    finished = [order.pk for order in changed if order.pk in written and order.status in Order.FINAL_STATUSES
+                and order.expected[0] not in Order.FINAL_STATUSES]
+    if finished:
+        announce.orders_finished.send(sender=Order, order_ids=finished)
     return sum(order.progressed for order in changed if order.pk in written), len(due)
 
 
