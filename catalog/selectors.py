@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
+from panel.text import as_id
+
 from .models import Category, CustomerRate, Provider, ProviderService, Service, SyncRun
 from .pricing import CustomerPrices, cost_rate
 
@@ -34,8 +36,8 @@ def services_for_sale(*, search: str = ""):
     search = search.strip()
     if search:
         match = Q(name__icontains=search) | Q(category__name__icontains=search)
-        if search.lstrip("#").isdigit():
-            match |= Q(pk=int(search.lstrip("#")))
+        if (typed_id := as_id(search)) is not None:
+            match |= Q(pk=typed_id)
         services = services.filter(match)
     return services.order_by("category__sort_order", "category__name", "sort_order", "id")
 
@@ -98,8 +100,8 @@ def services_for_staff(
     search = search.strip()
     if search:
         match = Q(name__icontains=search) | Q(provider_service__external_id=search)
-        if search.lstrip("#").isdigit():
-            match |= Q(pk=int(search.lstrip("#")))
+        if (typed_id := as_id(search)) is not None:
+            match |= Q(pk=typed_id)
         services = services.filter(match)
     return services.order_by("category__sort_order", "category__name", "sort_order", "id")
 

@@ -18,6 +18,7 @@ import smmapi
 from accounts.money import to_money
 from panel.models import SiteSettings, StaffNotice
 from panel.services import notice_once, staff_notice_create
+from panel.text import neutralise
 
 from . import health
 from .models import Category, Provider, ProviderService, Service, SyncRun
@@ -120,18 +121,20 @@ def _apply(provider: Provider, listing, run: SyncRun) -> None:
 
 
 def _mirror_values(item) -> dict:
+    # A provider's text is shown on every page: control and bidi-override characters neutralised here,
+    # and everything escaped where it is shown.
     return {
-        "name": item.name[:500],
+        "name": neutralise(item.name)[:500],
         "type": item.type.value,
         "type_raw": (item.type_raw or "")[:100],
-        "category": (item.category or "")[:255],
+        "category": neutralise(item.category or "")[:255],
         "rate": to_money(item.rate),
         "min_quantity": item.min,
         "max_quantity": item.max,
         "refill": item.refill,
         "cancel": item.cancel,
         "dripfeed": item.dripfeed,
-        "description": item.description or "",
+        "description": neutralise(item.description or "", keep_lines=True),
         "raw": item.raw,
     }
 

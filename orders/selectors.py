@@ -8,6 +8,7 @@ from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 
 from panel.dates import within_days
+from panel.text import as_id
 
 from .models import Order, OrderEvent, Refill
 
@@ -26,8 +27,8 @@ def orders_for_customer(*, user, status: str | None = None, search: str = ""):
     search = search.strip()[:MAX_SEARCH_LENGTH]
     if search:
         match = Q(link__icontains=search)
-        if search.lstrip("#").isdigit():
-            match |= Q(pk=int(search.lstrip("#")))
+        if (typed_id := as_id(search)) is not None:
+            match |= Q(pk=typed_id)
         orders = orders.filter(match)
     return orders.order_by("-id")
 
@@ -126,8 +127,8 @@ def orders_for_staff(*, state: str = "", status: str = "", flagged: bool = False
     search = search.strip()[:MAX_SEARCH_LENGTH]
     if search:
         match = Q(link__icontains=search) | Q(external_id=search) | Q(user__username__iexact=search)
-        if search.lstrip("#").isdigit():
-            match |= Q(pk=int(search.lstrip("#")))
+        if (typed_id := as_id(search)) is not None:
+            match |= Q(pk=typed_id)
         orders = orders.filter(match)
     return orders.order_by("-id")
 

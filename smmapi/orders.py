@@ -14,10 +14,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
 from .status import ServiceType
+from .text import has_unsafe_characters
 
 T = ServiceType
 MAX_LINK_LENGTH = 2000
 MAX_LINES = 10_000
+# The most a number field may say: a drip-feed's runs and its minutes between them (a year), a subscription's
+# posts, a poll's answer. Beyond these no real order goes, and a database column would overflow (runs and
+# interval are 32-bit integers; a subscription's units, max × posts, a 64-bit one).
+MOST = {"runs": 10_000, "interval": 525_600, "posts": 100_000, "old_posts": 100_000, "answer_number": 1_000}
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 _MONEY = Decimal("0.00001")
 
@@ -132,8 +137,11 @@ def check_link(link: str, name: str = "link") -> str:
     parts = urlsplit(link)
     if len(link) > MAX_LINK_LENGTH:
         raise InvalidOrder(name, f"The link is longer than {MAX_LINK_LENGTH} characters.", INCORRECT_LINK)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in link:
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise InvalidOrder(name, "Enter a full link starting with https://", INCORRECT_LINK)
+    if has_unsafe_characters(link) or any(char in link for char in ' <>"'):
+        raise InvalidOrder(name, "The link holds a space, a line break, <, >, a quote or an invisible control "
+                                 "character: enter it as the address bar shows it.", INCORRECT_LINK)
     return link
 
 
@@ -217,6 +225,7 @@ def _subscription(terms: Terms, fields: dict[str, str]) -> OrderInput:
     old_posts = _int(fields, "old_posts") if fields.get("old_posts", "").strip() else 0
     if old_posts < 0:
         raise InvalidOrder("old_posts", "Old posts cannot be negative.", INCORRECT_REQUEST)
+    _at_most("old_posts", old_posts)
     params = {"username": username, "min": low, "max": high, "posts": posts, "old_posts": old_posts,
               "delay": _choice(fields, "delay", SUBSCRIPTION_DELAYS)}
     if fields.get("expiry", "").strip():
@@ -249,6 +258,13 @@ def _positive(fields: dict[str, str], name: str) -> int:
     number = _int(fields, name)
     if number < 1:
         raise InvalidOrder(name, f"The {_label(name)} must be at least 1.", INCORRECT_REQUEST)
+    return _at_most(name, number)
+
+
+def _at_most(name: str, number: int) -> int:
+    if name in MOST and number > MOST[name]:
+        raise InvalidOrder(name, f"The {_label(name)} can be at most {MOST[name]:,}.".replace(",", " "),
+                           INCORRECT_REQUEST)
     return number
 
 

@@ -4,6 +4,7 @@
 from django import forms
 
 from catalog.models import Category, Provider, Service
+from panel.text import as_id
 
 MARKUP_HELP = "Percent over cost, e.g. 50 sells at 1.5 × cost."
 
@@ -155,7 +156,7 @@ class BulkServicesForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Which IDs exist is the service layer's concern; here an ID only has to be a number.
-        self.fields["services"].valid_value = lambda value: str(value).isdigit()
+        self.fields["services"].valid_value = lambda value: as_id(value) is not None
 
     def clean_services(self):
         ids = self.cleaned_data["services"]

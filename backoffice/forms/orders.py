@@ -4,6 +4,7 @@ from django import forms
 
 from catalog.models import Provider, Service
 from orders.models import Order
+from panel.text import as_id
 
 BULK_ACTIONS = [("resend", "Resend failed orders"), ("cancel_refund", "Cancel and refund failed orders"),
                 ("complete", "Set Completed"), ("clear_flag", "Clear the flag")]
@@ -46,7 +47,7 @@ class BulkOrdersForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any ID: each order is looked up by the action, which refuses those it cannot act on.
-        self.fields["orders"].valid_value = lambda value: str(value).isdigit()
+        self.fields["orders"].valid_value = lambda value: as_id(value) is not None
 
 
 class AttachForm(forms.Form):
