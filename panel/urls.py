@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/", include("backoffice.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("resellerapi.urls")),
+    path("", include("panel.health")),  # /healthz and /healthz/live
 ]
 
 if settings.SANDBOX_ENABLED:
