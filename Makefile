@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv migrate demo lint check-migrations e2e-browser clean-var bench
+.PHONY: run test venv migrate demo static lint check-migrations e2e-browser clean-var bench
 
 venv: $(STAMP)
 
@@ -25,8 +25,12 @@ migrate: venv var
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# Static files for whitenoise: with DEBUG=0 it serves only what was collected (hashed names, compressed).
+static: venv var
+	$(PY) manage.py collectstatic --noinput -v0
+
 # Web on http://127.0.0.1:8000, a Celery worker and Celery beat, under one supervisor: one Ctrl-C stops all.
-run: demo
+run: demo static
 	@echo
 	@echo "  Panel:   http://127.0.0.1:8000/   (Ctrl-C stops web, worker and beat)"
 	@echo

@@ -12,3 +12,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))  # overlap database waits
 timeout = 60
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+# One JSON object a line (panel.gunicorn_logging) unless LOG_FORMAT=plain; plain by default with DEBUG on.
+_debug = os.environ.get("DEBUG", "1").strip().lower() in ("1", "true", "yes", "on")
+if os.environ.get("LOG_FORMAT", "plain" if _debug else "json").strip().lower() == "json":
+    logger_class = "panel.gunicorn_logging.JsonLogger"

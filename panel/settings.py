@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "panel",
     "accounts",
     "catalog",
@@ -48,7 +49,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "panel.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,15 +117,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# Served by whitenoise (also under gunicorn in development, straight from the app folders).
-WHITENOISE_USE_FINDERS = DEBUG
+# Served by whitenoise (also under gunicorn in development, straight from the app folders). In production the
+# collected, hashed copies (collectstatic); the app folders stay a fallback for a file not collected yet.
+WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "panel.storage.StaticFiles"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -131,10 +135,50 @@ STORAGES = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="panel@localhost")
 
+# --- HTTP hardening ----------------------------------------------------------------------------------------
+# Cookies out of scripts' reach (HTMX gets the CSRF token from the page, never from the cookie), pages never
+# framed, no content-type sniffing, the referrer kept to this site.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# A session lasts two weeks of absence at the most, and ends with the browser when asked (SESSION_BROWSER_ONLY).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_BROWSER_ONLY", default=False)
+# In production the panel sits behind a TLS-terminating proxy (README, "Deploying") that sets
+# X-Forwarded-Proto: only then are the https-only settings below right, so they follow SITE_URL's scheme
+# (each can be set on its own). The proxy must overwrite X-Forwarded-Proto, never pass a client's through.
+HTTPS = env.str("SITE_URL", default="").startswith("https://")
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+    # The container's health check asks over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Content-Security-Policy (django-csp): scripts, styles and images from this site only, forms post only here
+# (the payment pages redirect to a gateway rather than post to it), nothing framed, no plugins. The vendored
+# HTMX is told not to add its inline indicator style (templates/base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
 
 # --- The panel ------------------------------------------------------------------------------------------
 PANEL_NAME = env.str("PANEL_NAME", default="SMM Panel")
@@ -158,7 +202,8 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 SANDBOX_ORDER_SECONDS = env.float("SANDBOX_ORDER_SECONDS", default=120.0)
 
 # --- Celery ---------------------------------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
+# Where the embedded broker keeps its files (CELERY_BROKER_DIR): a bench can have a folder of its own.
+BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker: messages are files under var/broker, no server needed.
@@ -183,6 +228,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that hands an order to a dead broker must give up fast; the sweep sends it later.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_TASK_IGNORE_RESULT = True
+# The worker and beat log through LOGGING above (JSON, redacted) rather than Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -229,11 +276,19 @@ POLL_CONCURRENCY = env.int("POLL_CONCURRENCY", default=4)
 POLL_BACKOFF_MAX_SECONDS = env.float("POLL_BACKOFF_MAX_SECONDS", default=3600.0)
 
 # --- Logging: secrets never logged; smmapi logs at INFO without keys ---------------------------------------
+# One JSON object a line with the request's (or Celery task's) id in production (LOG_FORMAT=json, the default
+# with DEBUG off), plain lines in development; every line passes panel.logs.RedactSecrets first.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "panel.logs.RequestIdFilter"}, "redact": {"()": "panel.logs.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "panel.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain",
+                             "filters": ["redact", "request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The Stripe SDK logs every request at INFO, and an error's message as Stripe wrote it (a masked key).
     "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},

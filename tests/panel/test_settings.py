@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start_django(code="print('started')", **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "SANDBOX_ENABLED")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SECRET_KEY", "DEBUG", "SANDBOX_ENABLED", "EMAIL_URL", "EMAIL_BACKEND")}
+    if env_overrides.get("DEBUG") == "0":
+        env["EMAIL_URL"] = "smtp://mail.example:25"  # production refuses the console mail backend
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -75,3 +78,10 @@ def test_the_sandbox_and_its_test_card_are_off_in_production_unless_asked_for(en
     result = _start_django(code, **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [sandbox, sandbox]
+
+
+def test_it_refuses_to_start_in_production_with_mail_going_to_the_log_in_one_line():
+    result = _start_django(DEBUG="0", SECRET_KEY="x" * 50, EMAIL_URL="consolemail://")
+    assert result.returncode != 0 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Refusing to start" in lines[0] and "EMAIL_URL" in lines[0], result.stderr

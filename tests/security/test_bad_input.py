@@ -86,3 +86,19 @@ def test_a_providers_text_with_a_right_to_left_override_is_neutralised_on_sync(d
     service = Service.objects.get()
     assert "\u202e" not in service.name + service.category.name + service.description
     assert service.name == "Likes  gnp.exe" and service.description == "Fast.\nReal  users"
+
+
+@pytest.mark.parametrize("q", ODD_DIGITS)
+def test_ticket_searches_and_order_numbers_with_odd_digits_are_refused_not_a_500(client, rich, carol, q):
+    from urllib.parse import unquote
+
+    client.force_login(rich)
+    assert client.get(f"{reverse('support:ticket_new')}?order={q}").status_code == 200
+    page = client.post(reverse("support:ticket_new"), {"subject": "Help", "topic": "order", "body": "Where?",
+                                                        "order_ids": unquote(q), "recent_orders": [unquote(q)]})
+    assert page.status_code == 200
+    from support.models import Ticket
+
+    assert not Ticket.objects.exists()
+    client.force_login(carol)
+    assert client.get(f"{reverse('staff_tickets:list')}?q={q}").status_code == 200
