@@ -187,3 +187,16 @@ def test_the_compose_file_refuses_to_start_without_the_secrets():
         interpolate(environment["SECRET_KEY"], {"SECRET_KEY": ""})
     with pytest.raises(ValueError, match="POSTGRES_PASSWORD"):
         interpolate(environment["DATABASE_URL"], {})
+
+
+def test_every_manage_py_command_the_readme_names_is_a_real_command():
+    named = set(re.findall(r"manage\.py (\w+)", (ROOT / "README.md").read_text()))
+    assert {"createsuperuser", "check_ledger", "healthcheck"} <= named
+    assert not sorted(named - set(get_commands()))
+
+
+def test_the_readme_says_plainly_that_the_stack_has_not_been_run():
+    readme = (ROOT / "README.md").read_text()
+    assert "## Deploying" in readme
+    assert ("No Docker engine was available where this was written: the compose file is checked against its "
+            "schema and\nits commands against the image's contents by tests/deploy, but it has not been run.") in readme
