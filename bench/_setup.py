@@ -130,3 +130,91 @@ def stub_provider(answer, *, own_process: bool = False):
     finally:
         server.shutdown()
         server.server_close()
+
+
+class ThrowawayPostgres:
+    """A database of a bench's own on the PostgreSQL server `server_url` names (its path is ignored): created
+    empty, dropped (with any connection left to it) at the end. Name it with the pid, so that two benches on one
+    server never drop each other's."""
+
+    def __init__(self, server_url: str, name: str):
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(server_url)
+        self.name = name
+        self.admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+        self.url = urlunsplit(parts._replace(path=f"/{name}"))
+
+    def _admin(self, sql: str, params=None) -> list:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def create(self) -> None:
+        self.drop()
+        self._admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def backend_pids(self) -> list[int]:
+        """The server processes serving connections to this database now."""
+        return [pid for (pid,) in self._admin("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.name])]
+
+    def query(self, sql: str, params=None) -> list:
+        import psycopg
+
+        with psycopg.connect(self.url.replace("postgres://", "postgresql://", 1)) as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+def redis_flush(url: str) -> None:
+    """Empty the one Redis database `url` names (redis://host:port/N), and no other."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def process_cpu_seconds(pids) -> float:
+    """User + system CPU time of the processes (Linux /proc), 0 for one that is gone."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants now (a gunicorn master and its workers, a Celery worker's pool)."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        children = Path(f"/proc/{current}/task/{current}/children")
+        try:
+            todo.extend(int(child) for child in children.read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
+def percentile(values, share: float) -> float:
+    """The nearest-rank percentile of `values` (share 0.5 is the median, 1.0 the largest)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has been busy (every core, every process) since boot, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
