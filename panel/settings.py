@@ -162,6 +162,9 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# How many reverse proxies of the operator's own stand in front of the panel (each appends to
+# X-Forwarded-For): the visitor's address for login throttling and API allow-lists (panel.net.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Content-Security-Policy (django-csp): scripts, styles and images from this site only, forms post only here
 # (the payment pages redirect to a gateway rather than post to it), nothing framed, no plugins. The vendored
 # HTMX is told not to add its inline indicator style (templates/base.html).
