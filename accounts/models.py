@@ -1,9 +1,19 @@
+import hashlib
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from .money import ZERO, money_field
+
+
+API_KEY_HINT_LENGTH = 4  # the most of a key any page shows
+
+
+def api_key_digest(key: str) -> str:
+    """What is stored of an API key, and what a presented key is looked up by."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class User(AbstractUser):
@@ -15,7 +25,19 @@ class User(AbstractUser):
     # Below zero only when a payment gateway takes money back (a refund or a dispute after the money was spent);
     # every other change is refused when it would take the balance below zero (accounts.services).
     balance = money_field(default=ZERO)
-    api_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # The API key itself is never stored: only its SHA-256 (hex), looked up through the unique index, and its
+    # last characters for people to tell keys apart. A key is 128 random bits (accounts.services), so no salt
+    # and no slow hash are needed: nothing is gained by guessing digests rather than keys, and 2**128 keys
+    # cannot be tried, fast hash or not. Null when the user has no key.
+    api_key_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    api_key_hint = models.CharField(max_length=API_KEY_HINT_LENGTH, blank=True, editable=False)
+    api_key_created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The addresses and networks that may use the key (canonical text, e.g. "203.0.113.7", "2001:db8::/48");
+    # empty: any address. Read with the key's lookup, so an empty list costs the API nothing.
+    api_allowed_networks = models.JSONField(default=list, blank=True, editable=False)
+    # While the list is set: the last few addresses the key was used from, refused ones too, as
+    # {address: unix time}, written at most once a minute per address (resellerapi.selectors).
+    api_recent_addresses = models.JSONField(default=dict, blank=True, editable=False)
     # Set when something about the customer needs a person (a payment refunded or disputed at the gateway).
     flagged_at = models.DateTimeField(null=True, blank=True)
     flag_reason = models.CharField(max_length=255, blank=True)

@@ -1,9 +1,9 @@
 """Reads behind the account pages, and the back office's customers."""
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest, Right
+from django.db.models.functions import Coalesce, Greatest
 
-from .models import LedgerEntry, User
+from .models import LedgerEntry, User, api_key_digest
 from .money import ZERO, MoneySum, money_field
 
 
@@ -23,14 +23,17 @@ MAX_SEARCH_LENGTH = 254  # an email address
 
 def customers_for_staff(*, search: str = ""):
     """Customers, newest first, with what the list shows (see _customers). `search` matches part of the
-    username or email, any case, or the end of the API key (given at least KEY_TAIL characters of it).
+    username or email, any case, the last KEY_TAIL characters of the API key, or
+    the whole key (looked up by its digest).
     One query a page, however many customers."""
     customers = _customers()
     search = search.strip()[:MAX_SEARCH_LENGTH]
     if search:
         match = Q(username__icontains=search) | Q(email__icontains=search)
-        if len(search) >= KEY_TAIL:
-            match |= Q(api_key__endswith=search)
+        if len(search) == KEY_TAIL:  # a key's last characters, as its owner reads them on their page
+            match |= Q(api_key_hint__iexact=search)
+        elif len(search) > KEY_TAIL:  # a whole key, pasted from a customer's software
+            match |= Q(api_key_digest=api_key_digest(search))
         customers = customers.filter(match)
     return customers.order_by("-date_joined", "-id")
 
@@ -51,7 +54,7 @@ def ledger_for_staff(*, customer):
 def _customers():
     """Customers (never staff) with `spent` (order charges less their refunds, from the ledger), `orders_count`,
     `last_seen` (the later of the last login and the last API call) and `key_tail` (the API key's last
-    characters). The key itself and the password hash are not loaded: a page cannot show what it never held.
+    characters). The key's digest and the password hash are not loaded: a page cannot show what it never held.
     Subqueries rather than joins: a join of both the ledger and the orders would multiply the rows summed."""
     # accounts sits below orders: it reads the table and imports the model late, as accounts.ledger does.
     from orders.models import Order
@@ -60,12 +63,12 @@ def _customers():
                                                                         LedgerEntry.Kind.REFUND])
     spent = spent.order_by().values("user").annotate(total=MoneySum(-F("amount"))).values("total")
     orders = Order.objects.filter(user=OuterRef("pk")).order_by().values("user").annotate(n=Count("pk")).values("n")
-    return User.objects.filter(is_staff=False).defer("api_key", "password").annotate(
+    return User.objects.filter(is_staff=False).defer("api_key_digest", "password").annotate(
         spent=_MoneySubquery(spent),
         orders_count=Coalesce(Subquery(orders, output_field=IntegerField()), 0),
         # Greatest is NULL on SQLite when either side is: each side falls back on the other.
         last_seen=Greatest(Coalesce("last_login", "api_last_used_at"), Coalesce("api_last_used_at", "last_login")),
-        key_tail=Right("api_key", KEY_TAIL),
+        key_tail=F("api_key_hint"),
     )
 
 

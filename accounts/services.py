@@ -10,7 +10,7 @@ from django.utils import timezone
 from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
 from panel.services import audit
 
-from .models import LedgerEntry, User
+from .models import API_KEY_HINT_LENGTH, LedgerEntry, User, api_key_digest
 from .money import db_money, money_str, to_money
 
 
@@ -229,24 +229,51 @@ def wallet_adjust(*, user: User, amount: Decimal, note: str, created_by: User) -
     return _move(user_id=user.pk, amount=amount, kind=LedgerEntry.Kind.ADJUSTMENT, note=note, created_by=created_by)
 
 
+class AccountTaken(ValueError):
+    """The username or the e-mail address (`field`) belongs to an account already."""
+
+    def __init__(self, field: str):
+        super().__init__(f"the {field} is taken")
+        self.field = field
+
+
 @transaction.atomic
 def customer_create(*, username: str, email: str, password: str) -> User:
     if User.objects.filter(username__iexact=username).exists():
-        raise ValueError(f"the username {username!r} is taken")
+        raise AccountTaken("username")
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise AccountTaken("email")
     return User.objects.create_user(username=username, email=email, password=password)
 
 
 def api_key_rotate(*, user: User) -> str:
-    """Give the user a new API key; the old one stops working at once."""
-    key = secrets.token_hex(16)
-    User.objects.filter(pk=user.pk).update(api_key=key)
-    user.api_key = key
+    """Give the user a new API key and return it: the only time anyone sees it (only its digest is stored).
+    The old key stops working at once."""
+    key = secrets.token_hex(16)  # 128 random bits: see User.api_key_digest
+    fields = {"api_key_digest": api_key_digest(key), "api_key_hint": key[-API_KEY_HINT_LENGTH:],
+              "api_key_created_at": timezone.now()}
+    User.objects.filter(pk=user.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(user, name, value)
     return key
 
 
-def api_key_get_or_create(*, user: User) -> str:
-    user.refresh_from_db(fields=["api_key"])
-    return user.api_key or api_key_rotate(user=user)
+MAX_ALLOWED_NETWORKS = 20
+
+
+@transaction.atomic
+def api_key_networks_set(*, user: User, networks: list[str]) -> None:
+    """Set the addresses and networks that may use the user's key (canonical text, as
+    resellerapi.forms.AllowListForm gives them); an empty list lets any address use it. The addresses seen
+    lately are forgotten when the list is emptied: they are only kept while there is a list."""
+    if len(networks) > MAX_ALLOWED_NETWORKS:
+        raise ValueError(f"at most {MAX_ALLOWED_NETWORKS} addresses or networks")
+    fields = {"api_allowed_networks": list(networks)}
+    if not networks:
+        fields["api_recent_addresses"] = {}
+    User.objects.filter(pk=user.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(user, name, value)
 
 
 # --- Staff use cases on a customer's account (the back office's customer pages) ---------------------------
@@ -267,7 +294,7 @@ NOT_A_CUSTOMER = "This is a staff account, not a customer's: change it in the ad
 def _customer_locked(customer: User) -> User:
     """The customer's row as it is now, locked until the transaction ends. Refuses staff accounts."""
     row = (User.objects.select_for_update().filter(pk=customer.pk)
-           .only("pk", "username", "is_staff", "is_active", "api_key", "flagged_at", "flag_reason").first())
+           .only("pk", "username", "is_staff", "is_active", "api_key_digest", "flagged_at", "flag_reason").first())
     if row is None:
         raise CustomerRefused("There is no such customer.")
     if row.is_staff:
@@ -315,14 +342,16 @@ def customer_enable(*, customer: User, staff: User) -> None:
 
 
 @transaction.atomic
-def customer_api_key_rotate(*, customer: User, staff: User) -> None:
-    """Give the customer a new API key; the old one stops working at once. Neither key is shown to staff or
-    kept in the audit trail: the customer reads the new one on their own page."""
+def customer_api_key_revoke(*, customer: User, staff: User) -> None:
+    """Take the customer's API key away (a leaked key, say): it stops working at once. No new key is made in
+    its place, since only a key's digest is kept and a key nobody was shown would help nobody: the customer
+    makes a new one on their API page. The audit trail says that a key was revoked, never any of it."""
     row = _customer_locked(customer)
-    had_key = bool(row.api_key)
-    api_key_rotate(user=row)
-    audit(actor=staff, action="customer.rotate_key", target=row,
-          before={"api_key": "(set)" if had_key else "(none)"}, after={"api_key": "(new)"})
+    if not row.api_key_digest:
+        raise CustomerRefused(f"{row.username} has no API key to revoke.")
+    User.objects.filter(pk=row.pk).update(api_key_digest=None, api_key_hint="", api_key_created_at=None)
+    audit(actor=staff, action="customer.revoke_key", target=row,
+          before={"api_key": "(set)"}, after={"api_key": "(none)"})
 
 
 @transaction.atomic

@@ -124,6 +124,8 @@ ACTION_NAMES: tuple[str, ...] = tuple(action.name for action in ACTIONS)
 
 ERRORS: tuple[tuple[str, str], ...] = (
     (errors.INVALID_KEY, "The key is missing, wrong, rotated away, or its account is disabled."),
+    (errors.ADDRESS_NOT_ALLOWED, "Your key has a list of allowed addresses and this call came from another one; "
+                                 "nothing was done."),
     (errors.INCORRECT_REQUEST, "Unknown action, or a field missing or malformed."),
     (errors.INCORRECT_SERVICE, "No such service, or it is not on sale."),
     (errors.INCORRECT_ORDER, "No such order of yours (also per item in multi-ID answers)."),

@@ -5,6 +5,7 @@ Refusals that come from orders.services (quantity limits, funds, link) carry the
 """
 
 INVALID_KEY = "Invalid API key"
+ADDRESS_NOT_ALLOWED = "This address may not use this API key"  # the key's allow-list (API page)
 INCORRECT_REQUEST = "Incorrect request"
 INCORRECT_SERVICE = "Incorrect service ID"
 INCORRECT_ORDER = "Incorrect order ID"

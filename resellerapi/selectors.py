@@ -1,8 +1,10 @@
 """Reads behind /api/v2. Each is one query, however many IDs it is given (the key's lookup writes one more,
-once a minute a customer at the most: when it was last used)."""
+once a minute a customer at the most: when it was last used, and from where while they keep an allow-list)."""
 
 import functools
 import hmac
+import ipaddress
+import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -11,48 +13,113 @@ from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, api_key_digest
 from catalog.models import ProviderService, Service
 from catalog.selectors import apply_customer_prices, services_for_sale
 from orders.models import Order, Refill
 
-MAX_KEY_LENGTH = 64  # User.api_key's column; anything longer cannot be a key
+MAX_KEY_LENGTH = 64  # keys are 32 characters; anything much longer is no key and is not even hashed
 API_USE_RESOLUTION = timedelta(seconds=60)  # User.api_last_used_at is kept to the minute: one write a minute
+RECENT_ADDRESSES = 5  # User.api_recent_addresses keeps this many, the latest
 
 
-def user_for_key(key: str) -> User | None:
-    """The active user whose API key this is, or None.
+def user_for_key(key: str, address: str = "") -> User | None:
+    """The active user whose API key this is, or None. `address` is the caller's (panel.net.client_ip).
 
-    Looked up through the unique index on api_key (one query, no scan of all keys), then compared with
-    hmac.compare_digest, so whatever the database's collation makes of the lookup (case folding, trailing
-    spaces), only an exact byte-for-byte match is accepted, in time that does not depend on where the two
-    differ. The index lookup itself could in theory leak timing about stored keys; keys are 128 random bits
-    compared inside the database, behind network jitter, and storing only a digest of each key (the full
-    cure) needs a column in accounts. See the report that came with this app.
+    Only a key's SHA-256 is stored: the presented key is hashed and its digest looked up through the unique
+    index on api_key_digest (one query, no scan of all keys), then the digests compared with
+    hmac.compare_digest, so whatever the database's collation makes of the lookup, only the exact digest of
+    the exact bytes is accepted. Timing can at most tell something about stored digests, which do not lead
+    back to keys: there is no byte-by-byte comparison of keys anywhere to time.
 
-    The same query reads when the key was last used; it is stamped again (one UPDATE) when that is unknown or
-    older than a minute.
+    The same query reads when the key was last used and the user's allowed addresses; it is stamped again
+    (one UPDATE) when that is unknown or older than a minute, or when the user keeps an allow-list and this
+    address was not seen in the last minute. Whether the address may use the key is address_allowed's to say.
     """
     if not key or len(key) > MAX_KEY_LENGTH:
         return None
+    digest = api_key_digest(key)
     alias = _alias(User)
-    user = _first(User.objects.raw(_user_for_key_sql(alias), [key], using=alias))
-    if user is None or not hmac.compare_digest(user.api_key.encode(), key.encode()):
+    user = _first(User.objects.raw(_user_for_key_sql(alias), [digest], using=alias))
+    if user is None or not hmac.compare_digest(user.api_key_digest, digest):
         return None
-    _note_api_use(user)
+    _note_api_use(user, address)
     return user
 
 
-def _note_api_use(user: User) -> None:
+def address_allowed(user: User, address: str) -> bool:
+    """Whether `address` may use the user's key: any address when the user keeps no allow-list; otherwise one
+    inside a listed network (an IPv4 address mapped into IPv6 counts as the IPv4 address). An address that is
+    no address (none known) is refused. No query: the list came with the user's row."""
+    if not user.api_allowed_networks:
+        return True
+    parsed = _parse_address(address)
+    if parsed is None:
+        return False
+    return any(parsed in network for network in _networks(tuple(user.api_allowed_networks))
+               if network.version == parsed.version)
+
+
+def _parse_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return parsed.ipv4_mapped
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _networks(listed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    # Stored canonical by resellerapi.forms; a hand-edited entry that is no network is skipped, not a 500.
+    networks = []
+    for entry in listed:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except (TypeError, ValueError):
+            continue
+    return tuple(networks)
+
+
+def _note_api_use(user: User, address: str) -> None:
     """Stamp the key's use for staff pages, at most once a minute: no write at all on most calls (the stamp
-    came with the user's row), and the UPDATE's condition keeps concurrent calls from writing it twice."""
+    came with the user's row), and the UPDATE's condition keeps concurrent calls from writing it twice.
+
+    While the user keeps an allow-list, the address is noted too (refused or not: a refused one is what the
+    customer may want to add), at most once a minute per address and in the same UPDATE."""
     now = timezone.now()
+    fields = {}
     last_used = user.api_last_used_at
-    if last_used is not None and now - last_used < API_USE_RESOLUTION:
+    if last_used is None or now - last_used >= API_USE_RESOLUTION:
+        fields["api_last_used_at"] = now
+    if user.api_allowed_networks:
+        recent = _recent_with(user.api_recent_addresses, address, int(time.time()))
+        if recent is not None:
+            fields["api_recent_addresses"] = recent
+    if not fields:
         return
-    stale = Q(api_last_used_at__isnull=True) | Q(api_last_used_at__lt=now - API_USE_RESOLUTION)
-    User.objects.filter(stale, pk=user.pk).update(api_last_used_at=now)
-    user.api_last_used_at = now
+    rows = User.objects.filter(pk=user.pk)
+    if list(fields) == ["api_last_used_at"]:
+        rows = rows.filter(Q(api_last_used_at__isnull=True) | Q(api_last_used_at__lt=now - API_USE_RESOLUTION))
+    rows.update(**fields)
+    for name, value in fields.items():
+        setattr(user, name, value)
+
+
+def _recent_with(recent, address: str, now: int) -> dict[str, int] | None:
+    """The latest addresses with `address` stamped `now`, or None when it was stamped under a minute ago."""
+    parsed = _parse_address(address)
+    if parsed is None:
+        return None
+    address = str(parsed)
+    recent = recent if isinstance(recent, dict) else {}
+    seen = recent.get(address)
+    if isinstance(seen, int) and now - seen < API_USE_RESOLUTION.total_seconds():
+        return None
+    stamped = {**recent, address: now}
+    latest = sorted(stamped.items(), key=lambda item: item[1] if isinstance(item[1], int) else 0, reverse=True)
+    return dict(latest[:RECENT_ADDRESSES])
 
 
 def services_for_api(user=None) -> list[Service]:
@@ -90,17 +157,17 @@ def _first(rows):
 
 # What a request reads of its user: the balance, whether the key was used lately, and the customer's prices
 # (catalog.selectors.customer_prices), so that none of them is a deferred field loaded by a query of its own.
-USER_COLUMNS = ("id", "api_key", "balance", "is_staff", "api_last_used_at", "discount_percent", "discount_below_cost",
-                "has_custom_rates")
+USER_COLUMNS = ("id", "api_key_digest", "balance", "is_staff", "api_last_used_at", "discount_percent",
+                "discount_below_cost", "has_custom_rates", "api_allowed_networks", "api_recent_addresses")
 
 
 @functools.cache
 def _user_for_key_sql(alias: str) -> str:
     q, meta = connections[alias].ops.quote_name, User._meta
     columns = ", ".join(q(meta.get_field(name).column) for name in USER_COLUMNS)
-    # api_key is unique: at most one row.
+    # api_key_digest is unique: at most one row.
     return (f"SELECT {columns} FROM {q(meta.db_table)} "
-            f"WHERE {q(meta.get_field('api_key').column)} = %s AND {q(meta.get_field('is_active').column)}")
+            f"WHERE {q(meta.get_field('api_key_digest').column)} = %s AND {q(meta.get_field('is_active').column)}")
 
 
 @functools.cache

@@ -19,7 +19,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class SandboxAccountAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "balance", "currency"]
     search_fields = ["name"]
-    readonly_fields = ["api_key"]
+    # The key is the one a panel keeps as this provider's key: like every provider key, no page shows it
+    # (`manage.py provider` and seed_demo read it from the database). The end tells accounts apart.
+    exclude = ["api_key"]
+    readonly_fields = ["api_key_ending"]
+
+    @admin.display(description="API key")
+    def api_key_ending(self, account):
+        return f"set, ending in …{account.api_key[-4:]}" if account.api_key else "none"
 
 
 @admin.register(SandboxService)

@@ -83,11 +83,11 @@ def customer_enable(request, pk):
 
 @staff_required(perm="manage_customers")
 @require_POST
-def customer_rotate_key(request, pk):
+def customer_revoke_key(request, pk):
     customer = _customer_or_404(pk)
-    return _decide(request, pk, lambda: services.customer_api_key_rotate(customer=customer, staff=request.user),
-                   f"{customer.username} has a new API key; the old one stopped working. They find the new one "
-                   f"on their API page.")
+    return _decide(request, pk, lambda: services.customer_api_key_revoke(customer=customer, staff=request.user),
+                   f"{customer.username}'s API key is revoked: it stopped working just now. They make a new "
+                   f"one on their API page.")
 
 
 @staff_required(perm="manage_customers")

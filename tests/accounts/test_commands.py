@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import LedgerEntry, User
+from accounts.models import LedgerEntry, User, api_key_digest
 from accounts.services import wallet_deposit
 
 pytestmark = pytest.mark.django_db
@@ -16,11 +16,14 @@ def test_create_customer_then_add_funds_then_api_key(capsys):
     assert not dave.is_staff and dave.balance == Decimal("12.5")
     assert LedgerEntry.objects.get(user=dave).note == "wire"
     call_command("api_key", "dave")
+    assert "dave has no API key" in capsys.readouterr().out
+    call_command("api_key", "dave", "--rotate")
     key = capsys.readouterr().out.strip().splitlines()[-1]
     dave.refresh_from_db()
-    assert key == dave.api_key and len(key) == 32
+    assert len(key) == 32 and dave.api_key_digest == api_key_digest(key)
     call_command("api_key", "dave")
-    assert capsys.readouterr().out.strip().splitlines()[-1] == key  # stable until rotated
+    out = capsys.readouterr().out
+    assert f"ending in …{key[-4:]}" in out and key not in out  # only a digest is kept: never shown again
     call_command("api_key", "dave", "--rotate")
     assert capsys.readouterr().out.strip().splitlines()[-1] != key
 

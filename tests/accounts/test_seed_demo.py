@@ -1,12 +1,19 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as authenticate_with
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from accounts.models import User
 from catalog.models import Provider, Service
 from payments.models import PaymentMethod
+
+
+def authenticate(**credentials):
+    # Logins go through django-axes, which needs the request they come with.
+    return authenticate_with(RequestFactory().post("/login/"), **credentials)
+
 
 pytestmark = pytest.mark.django_db(transaction=True)  # seed_demo serves the sandbox over HTTP to itself
 

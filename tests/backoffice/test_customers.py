@@ -18,7 +18,7 @@ from accounts.models import LedgerEntry, User
 from accounts.services import (
     CustomerRefused,
     api_key_rotate,
-    customer_api_key_rotate,
+    customer_api_key_revoke,
     customer_disable,
     customer_enable,
     customer_flag,
@@ -152,17 +152,19 @@ def test_search_finds_a_customer_by_part_of_the_username_or_email_in_any_case(st
     assert list(staff.get(LIST, {"q": search}).context["page"].object_list) == [alice]
 
 
-def test_search_finds_a_customer_by_the_last_characters_of_their_api_key(staff, alice, bob):
+def test_search_finds_a_customer_by_the_last_characters_of_their_api_key_or_the_whole_key(staff, alice, bob):
     key = api_key_rotate(user=alice)
     api_key_rotate(user=bob)
     assert list(staff.get(LIST, {"q": key[-4:]}).context["page"].object_list) == [alice]
-    assert list(staff.get(LIST, {"q": key[-10:]}).context["page"].object_list) == [alice]
+    assert list(staff.get(LIST, {"q": key[-4:].upper()}).context["page"].object_list) == [alice]
+    assert list(staff.get(LIST, {"q": key}).context["page"].object_list) == [alice]
     assert list(staff.get(LIST, {"q": key[:8]}).context["page"].object_list) == []  # the end, not any part
+    assert list(staff.get(LIST, {"q": key[:-1] + "x"}).context["page"].object_list) == []  # the exact key
 
 
 def test_fewer_than_4_characters_of_a_key_match_no_key(staff, alice):
-    User.objects.filter(pk=alice.pk).update(api_key="0" * 29 + "zq9")
-    assert list(staff.get(LIST, {"q": "zq9"}).context["page"].object_list) == []
+    key = api_key_rotate(user=alice)
+    assert list(staff.get(LIST, {"q": key[-3:]}).context["page"].object_list) == []
 
 
 def test_a_search_that_matches_nobody_says_so(staff, alice):
@@ -344,14 +346,15 @@ def test_support_sees_the_customer_pages_without_the_action_forms(client, dave, 
     assert client.get(LIST).status_code == 200
     html = client.get(page_of(alice.pk)).content.decode()
     assert "Disputed" in html
-    for name in ("funds", "disable", "rotate_key", "clear_flag"):
+    for name in ("funds", "disable", "revoke_key", "clear_flag"):
         assert action(name, alice.pk) not in html
 
 
 def test_an_admin_sees_the_action_forms(staff, alice):
     customer_flag(user_id=alice.pk, reason="Disputed")
+    api_key_rotate(user=alice)
     html = staff.get(page_of(alice.pk)).content.decode()
-    for name in ("funds", "disable", "rotate_key", "clear_flag"):
+    for name in ("funds", "disable", "revoke_key", "clear_flag"):
         assert action(name, alice.pk) in html
 
 
@@ -360,16 +363,17 @@ def test_support_is_refused_funds_and_account_actions_and_nothing_changes(client
     customer_flag(user_id=funded.pk, reason="Disputed")
     client.force_login(dave)
     posts = {"funds": {"direction": "add", "amount": "5", "reason": "x"}, "disable": {"reason": "x"},
-             "enable": {}, "rotate_key": {}, "clear_flag": {}}
+             "enable": {}, "revoke_key": {}, "clear_flag": {}}
     for name, fields in posts.items():
         assert client.post(action(name, funded.pk), fields).status_code == 403, name
     funded.refresh_from_db()
-    assert (funded.balance, funded.is_active, funded.api_key) == (Decimal("10"), True, key)
+    assert (funded.balance, funded.is_active) == (Decimal("10"), True)
+    assert "balance" in api_balance(key)
     assert funded.flagged_at is not None and not AuditEntry.objects.exists()
 
 
 def test_account_actions_refuse_get(staff, alice):
-    for name in ("funds", "disable", "enable", "rotate_key", "clear_flag"):
+    for name in ("funds", "disable", "enable", "revoke_key", "clear_flag"):
         assert staff.get(action(name, alice.pk)).status_code == 405
 
 
@@ -403,7 +407,9 @@ def test_disabling_sends_the_customer_to_log_in_on_their_next_page_and_refuses_t
 
 def test_a_disabled_customer_cannot_log_in(staff, alice):
     staff.post(action("disable", alice.pk), {"reason": "Fraud reported"})
-    assert not Client().login(username="alice", password="alice-pass-123")
+    browser = Client()
+    page = browser.post(reverse("login"), {"username": "alice", "password": "alice-pass-123"})
+    assert page.status_code == 200 and "_auth_user_id" not in browser.session
 
 
 def test_disabling_needs_a_reason(staff, alice):
@@ -429,7 +435,7 @@ def test_enabling_lets_the_customer_log_in_and_use_the_same_key_again(staff, car
     assert "enabled again" in text(response)
     assert "balance" in api_balance(key)
     browser = Client()
-    assert browser.login(username="alice", password="alice-pass-123")
+    assert browser.post(reverse("login"), {"username": "alice", "password": "alice-pass-123"}).status_code == 302
     assert browser.get(reverse("dashboard")).status_code == 200
     assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == [
         "customer.disable", "customer.enable"]
@@ -443,25 +449,33 @@ def test_enabling_an_active_account_is_refused(staff, alice):
 # --- The API key -----------------------------------------------------------------------------------------
 
 
-def test_rotating_the_key_stops_the_old_one_and_the_audit_row_holds_no_key(staff, carol, alice):
+def test_revoking_the_key_stops_it_at_once_and_the_audit_row_holds_none_of_it(staff, carol, alice):
     old = api_key_rotate(user=alice)
-    response = staff.post(action("rotate_key", alice.pk), follow=True)
+    assert f"…{old[-4:]}" in staff.get(page_of(alice.pk)).content.decode()
+    response = staff.post(action("revoke_key", alice.pk), follow=True)
 
-    new = User.objects.get(pk=alice.pk).api_key
-    assert new and new != old
     assert api_balance(old) == {"error": INVALID_KEY}
-    assert "balance" in api_balance(new)
-    assert "new API key" in text(response)
-    assert new not in response.content.decode() and f"…{new[-4:]}" in response.content.decode()
+    assert "API key is revoked" in text(response)
+    html = response.content.decode()
+    assert old not in html and f"…{old[-4:]}" not in html and "none yet" in html
+    assert action("revoke_key", alice.pk) not in html  # nothing left to revoke
     audit = AuditEntry.objects.get()
-    assert (audit.actor, audit.action, audit.target_id) == (carol, "customer.rotate_key", str(alice.pk))
+    assert (audit.actor, audit.action, audit.target_id) == (carol, "customer.revoke_key", str(alice.pk))
     recorded = json.dumps([audit.before, audit.after, audit.note, audit.target_repr])
-    assert old not in recorded and new not in recorded and old[-4:] not in recorded and new[-4:] not in recorded
+    assert old not in recorded and old[-4:] not in recorded
 
 
-def test_a_customer_without_a_key_gets_one(staff, alice):
-    staff.post(action("rotate_key", alice.pk))
-    assert User.objects.get(pk=alice.pk).api_key
+def test_the_customer_makes_a_new_key_after_a_revocation_and_it_works(staff, client, alice):
+    api_key_rotate(user=alice)
+    staff.post(action("revoke_key", alice.pk))
+    client.force_login(alice)
+    new = client.post(reverse("resellerapi:key_new")).context["new_key"]
+    assert "balance" in api_balance(new)
+
+
+def test_revoking_when_there_is_no_key_is_refused_and_audits_nothing(staff, alice):
+    response = staff.post(action("revoke_key", alice.pk), follow=True)
+    assert "no API key to revoke" in text(response) and not AuditEntry.objects.exists()
 
 
 # --- The flag --------------------------------------------------------------------------------------------
@@ -499,14 +513,14 @@ def test_the_services_refuse_staff_accounts(carol, dave):
         lambda: customer_funds_adjust(customer=dave, amount=Decimal("5"), reason="Bonus", staff=carol),
         lambda: customer_disable(customer=dave, staff=carol, reason="No"),
         lambda: customer_enable(customer=dave, staff=carol),
-        lambda: customer_api_key_rotate(customer=dave, staff=carol),
+        lambda: customer_api_key_revoke(customer=dave, staff=carol),
         lambda: customer_flag_clear(customer=dave, staff=carol),
     ]
     for refused in refusals:
         with pytest.raises(CustomerRefused, match="staff account"):
             refused()
     dave.refresh_from_db()
-    assert (dave.balance, dave.is_active, dave.api_key) == (Decimal("0"), True, dave_key)
+    assert (dave.balance, dave.is_active) == (Decimal("0"), True) and "balance" in api_balance(dave_key)
     assert dave.flagged_at is not None and not AuditEntry.objects.exists()
 
 

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import User, api_key_digest
 from resellerapi import api
 
 from .conftest import API_PATH, LINK
@@ -20,30 +20,31 @@ def test_rotating_the_key_is_a_post_and_the_old_key_stops_working_at_once(client
     assert client.get(reverse("resellerapi:key_new")).status_code == 405
     assert call("balance")["balance"] == "10.00000"
     response = client.post(reverse("resellerapi:key_new"))
-    assert response.status_code == 302
-    new_key = User.objects.get(pk=funded.pk).api_key
-    assert new_key != key
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    new_key = response.context["new_key"]
+    assert len(new_key) == 32 and new_key != key
+    assert f'<code id="api-key">{new_key}</code>' in response.content.decode()
     assert call("balance") == {"error": "Invalid API key"}
     assert call("balance", key=new_key)["balance"] == "10.00000"
 
 
 def test_a_customer_without_a_key_gets_one_by_post(client, bob):
     client.force_login(bob)
-    assert User.objects.get(pk=bob.pk).api_key is None
-    client.post(reverse("resellerapi:key_new"))
-    assert len(User.objects.get(pk=bob.pk).api_key) == 32
+    assert User.objects.get(pk=bob.pk).api_key_digest is None
+    new_key = client.post(reverse("resellerapi:key_new")).context["new_key"]
+    assert User.objects.get(pk=bob.pk).api_key_digest == api_key_digest(new_key)
 
 
 def test_rotating_needs_a_login(client, funded, key):
     response = client.post(reverse("resellerapi:key_new"))
     assert response.status_code == 302 and "/login/" in response["Location"]
-    assert User.objects.get(pk=funded.pk).api_key == key
+    assert User.objects.get(pk=funded.pk).api_key_digest == api_key_digest(key)
 
 
 def test_keys_are_compared_with_hmac_compare_digest(call, key):
     with mock.patch("resellerapi.selectors.hmac.compare_digest", wraps=hmac.compare_digest) as compare:
         assert "balance" in call("balance")
-    compare.assert_called_once_with(key.encode(), key.encode())
+    compare.assert_called_once_with(api_key_digest(key), api_key_digest(key))
 
 
 def test_a_key_that_the_database_matched_but_compare_digest_refuses_is_invalid(call, key):
@@ -86,8 +87,7 @@ def test_rotating_the_key_does_not_reset_the_count(client, call, funded, key, se
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     assert "balance" in call("balance")
     client.force_login(funded)
-    client.post(reverse("resellerapi:key_new"))
-    new_key = User.objects.get(pk=funded.pk).api_key
+    new_key = client.post(reverse("resellerapi:key_new")).context["new_key"]
     assert call("balance", key=new_key) == {"error": "Too many requests"}
 
 

@@ -1,8 +1,11 @@
 """The customers' API page: the docs from the one source the dispatcher uses, examples, and only your key."""
 
+import hashlib
+
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.services import api_key_rotate
 from resellerapi import api, docs
 
@@ -22,15 +25,27 @@ def test_the_api_page_needs_a_login(client):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_the_page_shows_the_viewers_key_and_no_one_elses(page, key, bob_key):
-    assert f'<code id="api-key">{key}</code>' in page
-    assert bob_key not in page
+def test_the_page_shows_the_last_characters_of_the_viewers_key_never_the_key(page, key, bob_key):
+    assert f'set, ending in <code>…{key[-4:]}</code>' in page
+    assert key not in page and bob_key not in page and f"…{bob_key[-4:]}" not in page
 
 
-def test_bob_sees_his_key_not_alices(client, bob, bob_key, key):
-    client.force_login(bob)
-    page = client.get(reverse("resellerapi:page")).content.decode()
-    assert bob_key in page and key not in page
+def test_a_new_key_is_shown_once_on_the_answer_to_the_post_then_never_again(client, funded):
+    client.force_login(funded)
+    response = client.post(reverse("resellerapi:key_new"))
+    new_key = response.context["new_key"]
+    html = response.content.decode()
+    assert f'<code id="api-key">{new_key}</code>' in html and "the only time it is shown" in html
+    again = client.get(reverse("resellerapi:page")).content.decode()
+    assert new_key not in again and f"…{new_key[-4:]}" in again
+    assert new_key not in str(dict(client.session))  # kept nowhere: not in the session either
+
+
+def test_the_database_holds_only_a_digest_and_the_last_four_characters_of_a_key(key, funded):
+    funded.refresh_from_db()
+    stored = [getattr(funded, field.attname) for field in User._meta.concrete_fields]
+    assert key not in [str(value) for value in stored]
+    assert funded.api_key_digest == hashlib.sha256(key.encode()).hexdigest() and funded.api_key_hint == key[-4:]
 
 
 def test_the_page_is_never_cached(client, funded, key):
@@ -44,7 +59,7 @@ def test_a_customer_without_a_key_is_offered_one_and_the_page_makes_none(client,
     page = client.get(reverse("resellerapi:page")).content.decode()
     assert "Create my API key" in page and 'id="api-key"' not in page
     bob.refresh_from_db()
-    assert bob.api_key is None
+    assert bob.api_key_digest is None
 
 
 def test_the_page_shows_the_endpoint_url_and_a_rotate_button(page):
@@ -81,7 +96,7 @@ def test_an_undocumented_action_is_not_served(monkeypatch, call):
     assert call("balance_doubled") == {"error": "Incorrect request"}
 
 
-def test_staff_see_their_own_key_on_the_page(client, carol):
+def test_staff_see_the_end_of_their_own_key_on_the_page(client, carol):
     key = api_key_rotate(user=carol)
     client.force_login(carol)
-    assert key in client.get(reverse("resellerapi:page")).content.decode()
+    assert f"…{key[-4:]}" in client.get(reverse("resellerapi:page")).content.decode()
