@@ -258,6 +258,9 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "panel.heartbeat", "schedule": 30.0},
     "payments-reconcile": {"task": "payments.reconcile",
                            "schedule": env.float("PAYMENTS_RECONCILE_SECONDS", default=60.0)},
+    # Notifications whose task was lost (or whose worker died), tries that are due again, and the digests.
+    "notifications-sweep": {"task": "support.sweep_notifications",
+                            "schedule": env.float("NOTIFY_SWEEP_SECONDS", default=60.0)},
 }
 # An order asked about less than this long ago is not asked again: two cycles that overlap (two beats, a
 # manual poll_orders) split the orders rather than both asking. Below the interval, so each cycle polls all.
@@ -331,3 +334,40 @@ PAYMENT_CHECK_AFTER_SECONDS = env.int("PAYMENT_CHECK_AFTER_SECONDS", default=300
 PAYMENT_REFRESH_SECONDS = env.float("PAYMENT_REFRESH_SECONDS", default=3.0)
 # A payment past its expiry whose gateway cannot be asked is expired anyway this much later.
 PAYMENT_EXPIRY_GRACE_SECONDS = env.int("PAYMENT_EXPIRY_GRACE_SECONDS", default=86400)
+
+# --- Notifications ----------------------------------------------------------------------------------------
+# Email goes through EMAIL_BACKEND (console in development). For SMTP either give EMAIL_URL
+# (smtp+tls://user:password@smtp.example.com:587; it wins over EMAIL_BACKEND and the single settings) or
+# EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST, EMAIL_PORT, ... below.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+if env.str("EMAIL_URL", default=""):
+    globals().update({name: value for name, value in env.email_url("EMAIL_URL").items()
+                      if name.startswith("EMAIL_") and value not in (None, "")})
+# Seconds an SMTP connection may take: without it a stuck server holds the sending task until its time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Staff alerts by Telegram, when both are set: the bot's token (from @BotFather; never logged or stored
+# with a notification) and the chat it writes to (a group's ID, e.g. -1001234567890).
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_CHAT_ID = env.str("TELEGRAM_CHAT_ID", default="")
+TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.org")
+TELEGRAM_CONNECT_TIMEOUT = env.float("TELEGRAM_CONNECT_TIMEOUT", default=5.0)
+TELEGRAM_READ_TIMEOUT = env.float("TELEGRAM_READ_TIMEOUT", default=10.0)
+# The Bot API's token is part of each request's URL, which urllib3 logs at DEBUG: never logged here.
+LOGGING["loggers"].setdefault("urllib3.connectionpool", {"level": "INFO"})
+# Per channel and recipient: at most this many messages of one kind in the window go out one by one; beyond,
+# they wait and go together in one digest (at most one per kind and window).
+NOTIFY_MAX_PER_KIND = env.int("NOTIFY_MAX_PER_KIND", default=5)
+NOTIFY_WINDOW_SECONDS = env.int("NOTIFY_WINDOW_SECONDS", default=600)
+# A message that cannot be sent is tried this many times in all, after NOTIFY_RETRY_SECONDS, then twice
+# that, and so on; then it is marked failed with its error. A worker that died mid-send frees its rows
+# after NOTIFY_LEASE_SECONDS.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=4)
+NOTIFY_RETRY_SECONDS = env.float("NOTIFY_RETRY_SECONDS", default=60.0)
+NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=600)
+# Seconds between refreshes of the bell (the unread count in the top bar).
+NOTIFY_BELL_REFRESH_SECONDS = env.int("NOTIFY_BELL_REFRESH_SECONDS", default=30)
