@@ -28,6 +28,13 @@ class SignupForm(forms.Form):
             raise forms.ValidationError("That username is taken. Choose another one.")
         return username
 
+    def clean_email(self):
+        # One account per address: a password reset mails the address, and must not reach several accounts.
+        email = User.objects.normalize_email(self.cleaned_data["email"]).strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail already exists. Log in, or reset its password.")
+        return email
+
     def clean(self):
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
@@ -41,3 +48,13 @@ class SignupForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+class CodeForm(forms.Form):
+    """A two-factor code: the app's 6 digits, or one of the backup codes."""
+
+    code = forms.CharField(
+        label="Code", max_length=20, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+                                      "autocapitalize": "none"}),
+    )

@@ -7,7 +7,6 @@ from django.db.models import Q
 
 from .money import ZERO, money_field
 
-
 API_KEY_HINT_LENGTH = 4  # the most of a key any page shows
 
 

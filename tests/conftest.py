@@ -54,6 +54,14 @@ def _no_provider_call_timings_from_other_tests():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters (sign-up, password reset, the API) live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _retry_without_pausing(settings):
     """A failed provider call is tried again after a short pause; the tests need not wait it out."""
     settings.POLL_RETRY_SECONDS = 0
