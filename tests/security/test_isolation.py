@@ -337,6 +337,22 @@ def test_bob_cannot_open_a_ticket_about_alices_order_or_payment(client, world):
     assert alices_state(world) == before
 
 
+def test_a_mass_order_sent_again_with_alices_batch_id_places_bobs_own_orders(client, world):
+    """The batch ID makes each line's retry key, and a retry key is the customer's own."""
+    from orders.mass import mass_place, new_batch_id
+
+    batch_id = new_batch_id()
+    placed = mass_place(user=world.alice, text=f"{world.service.pk} | {ALICE_LINK} | 100", batch_id=batch_id)
+    assert len(placed.placed) == 1
+    before = alices_state(world)
+    client.force_login(world.bob)
+    response = client.post(reverse("orders:mass"), {"text": f"{world.service.pk} | https://x.com/bob | 100",
+                                                     "action": "place", "batch_id": batch_id})
+    assert response.status_code == 200 and shows_nothing_of_alices(response.content.decode(), world)
+    assert Order.objects.filter(user=world.bob, link="https://x.com/bob", quantity=100).count() == 1
+    assert alices_state(world) == before
+
+
 # ---------------------------------------------------------------- /api/v2
 
 
