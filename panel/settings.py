@@ -238,7 +238,9 @@ SANDBOX_ORDER_SECONDS = env.float("SANDBOX_ORDER_SECONDS", default=120.0)
 BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # The embedded broker: messages are files under var/broker, no server needed.
+    # The embedded broker: messages are files under var/broker, no server needed; each written whole before a
+    # worker can see it (panel/broker.py).
+    CELERY_BROKER_TRANSPORT = "panel.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

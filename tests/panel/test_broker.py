@@ -1,0 +1,51 @@
+"""The embedded broker (a folder of files): a worker that looks while a message is being written must not see
+half of it. kombu's own transport creates the message's file, then writes it; a worker taking the file in
+between read it empty and stopped for good ("Unrecoverable error: JSONDecodeError"; bench/faults.py found it)."""
+
+import builtins
+from queue import Empty
+
+import pytest
+from django.conf import settings
+from kombu import Connection
+
+
+@pytest.fixture
+def channel(tmp_path):
+    folder = str(tmp_path / "queue")
+    (tmp_path / "queue").mkdir()
+    options = {"data_folder_in": folder, "data_folder_out": folder, "store_processed": False}
+    with Connection("filesystem://localhost/", transport="panel.broker:Transport",
+                    transport_options=options) as connection:
+        yield connection.default_channel, tmp_path / "queue"
+
+
+def test_a_worker_looking_while_a_message_is_written_sees_nothing_rather_than_half_of_it(channel, monkeypatch):
+    channel, folder = channel
+    seen, real_open = [], builtins.open
+
+    def open_and_look(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        if "w" in mode and str(file).startswith(str(folder)) and not seen:
+            # The publisher has just created its file, nothing written yet: a worker polls the queue now.
+            try:
+                seen.append(channel._get("celery"))
+            except Empty:
+                seen.append("nothing")
+            except ValueError as exc:  # the empty file, taken and decoded
+                seen.append(f"a broken message: {exc}")
+        return handle
+
+    monkeypatch.setattr(builtins, "open", open_and_look)
+    channel._put("celery", {"body": "order 1"})
+    monkeypatch.setattr(builtins, "open", real_open)
+
+    assert seen == ["nothing"]
+    assert channel._get("celery") == {"body": "order 1"}  # then the whole message, once
+    with pytest.raises(Empty):
+        channel._get("celery")
+
+
+def test_the_embedded_broker_is_the_one_that_writes_messages_whole():
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        assert settings.CELERY_BROKER_TRANSPORT == "panel.broker:Transport"
