@@ -93,3 +93,28 @@ def test_the_ticket_pages_fit_a_phone(live_server, browser_page, carol):
         page.goto(live_server.url + path)
         expect(page.locator("h1")).to_contain_text(heading)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bell_counts_a_new_notification_without_a_reload(live_server, browser_page, settings):
+    from unittest import mock
+
+    from panel.celery import app as celery_app
+    from support.notify import notify_customer
+
+    settings.NOTIFY_BELL_REFRESH_SECONDS = 1
+    User.objects.create_user("erin", "erin@example.com", "erin-pass-123")
+    page = browser_page
+    log_in(page, live_server, "erin", "erin-pass-123")
+    expect(page.locator("#bell")).to_be_visible()
+    expect(page.locator("#bell .bell-count")).to_have_count(0)
+    page.evaluate("window.notReloaded = true")
+
+    erin = User.objects.get(username="erin")
+    with mock.patch.object(celery_app, "send_task"):  # the e-mail's task: no worker here
+        notify_customer(user=erin, kind="order_finished", key="order:7:finished", subject="Order #7 completed",
+                        url="/orders/")
+    expect(page.locator("#bell .bell-count")).to_have_text("1", timeout=10_000)
+    assert page.evaluate("window.notReloaded === true")  # the same page: the bell refreshed itself
+    page.locator("#bell .bell-link").click()
+    expect(page.locator("body")).to_contain_text("Order #7 completed")
