@@ -1,5 +1,6 @@
 """The one Celery app. Tasks live in <app>/tasks.py; the beat schedule is assembled here."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -16,7 +17,11 @@ def _ensure_embedded_broker_folders() -> None:
     options = app.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
+            try:
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # the process still starts: the broker says so when used, and recovers
+                logging.getLogger(__name__).warning("embedded broker: cannot make %s (%s)", options[key],
+                                                    exc.__class__.__name__)
 
 
 if str(app.conf.broker_url).startswith("filesystem://"):

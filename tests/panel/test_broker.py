@@ -54,3 +54,31 @@ def test_the_embedded_broker_is_the_one_that_writes_messages_whole():
         pytest.skip("the suite runs on a broker server here")
     with app.connection_for_write() as connection:
         assert isinstance(connection.transport, Transport)
+
+
+def test_a_queue_folder_gone_for_a_while_is_an_empty_queue_and_its_messages_come_after(channel, caplog):
+    channel, folder = channel
+    channel._put("celery", {"body": "order 2"})
+    folder.rename(folder.with_name("queue.away"))
+    folder.write_text("not a folder any more\n")
+    for _ in range(3):  # a worker polling meanwhile: no "Unrecoverable error", it goes on looking
+        with pytest.raises(Empty):
+            channel._get("celery")
+    assert "cannot read the queue folder" in caplog.text
+    folder.unlink()
+    folder.with_name("queue.away").rename(folder)
+    assert channel._get("celery") == {"body": "order 2"}
+    assert "readable again" in caplog.text
+
+
+def test_a_process_starts_even_when_the_broker_folder_cannot_be_made(tmp_path):
+    import subprocess
+    import sys
+
+    blocked = tmp_path / "broker"
+    blocked.write_text("a file where the folder should be\n")
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "CELERY_BROKER_URL": "filesystem://localhost/",
+           "CELERY_BROKER_DIR": str(blocked), "DJANGO_SETTINGS_MODULE": "panel.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup(); import panel; print('started')"],
+                            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "started" in result.stdout, result.stderr[-2000:]
