@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from panel.admin_base import AuditedAdmin, ReadOnlyAdmin
+from core.admin_base import AuditedAdmin, ReadOnlyAdmin
 
 from .models import LedgerEntry, User
 

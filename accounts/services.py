@@ -7,8 +7,8 @@ from django.db import connections, router, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
-from panel.services import audit
+from core.bulk import bulk_insert_rows, bulk_update_rows, pg_array
+from core.services import audit
 
 from .models import API_KEY_HINT_LENGTH, LedgerEntry, User, api_key_digest
 from .money import db_money, money_str, to_money
@@ -177,7 +177,7 @@ def _lock_balances(connection, user_ids: list[int]) -> dict[int, Decimal]:
     quote = connection.ops.quote_name
     table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
     balance = quote(User._meta.get_field("balance").column)
-    if connection.vendor == "postgresql":  # one array parameter: see panel.lookups
+    if connection.vendor == "postgresql":  # one array parameter: see core.lookups
         where, params = f"= ANY(%s::{User._meta.pk.cast_db_type(connection)}[])", [pg_array(user_ids)]
     else:
         where, params = f"IN ({', '.join(['%s'] * len(user_ids))})", user_ids

@@ -3,9 +3,9 @@ from django.urls import path
 
 from . import views
 
+# The customer's dashboard at /accounts/ is panel.views.dashboard (it shows orders too: see panel/urls.py).
 # No namespace: Django's auth views reverse these names ("password_reset_done", ...) as they are.
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("signup/", views.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(next_page="dashboard", redirect_authenticated_user=True),
          name="login"),

@@ -11,16 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from orders.selectors import orders_for_customer
-from panel import ratelimit
-from panel.net import client_ip
+from core import ratelimit
+from core.net import client_ip
 
 from . import selectors, twofactor
 from .forms import CodeForm, SignupForm
 from .services import AccountTaken, customer_create
 
 TRANSACTIONS_PER_PAGE = 25
-RECENT_ORDERS = 5
 
 
 def signup(request):
@@ -44,12 +42,6 @@ def signup(request):
             messages.success(request, f"Welcome, {user.username}! Your account is ready.")
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
-
-
-@login_required
-def dashboard(request):
-    recent = orders_for_customer(user=request.user)[:RECENT_ORDERS]
-    return render(request, "accounts/dashboard.html", {"recent_orders": recent})
 
 
 @login_required

@@ -14,9 +14,9 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from accounts.money import ZERO, MoneySum
+from core.models import Heartbeat
 from orders.models import Order
 from orders.services import stuck_after
-from panel.models import Heartbeat
 from payments.models import Payment
 
 CREDITED = [Payment.Status.PAID, Payment.Status.REFUNDED, Payment.Status.DISPUTED]

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from accounts.money import money_str
+from core.dates import within_days
 from orders.models import Order
-from panel.dates import within_days
 from payments.models import Payment
 
 CHUNK_SIZE = 2000  # rows fetched from the database at a time

@@ -19,8 +19,8 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 
 from accounts.money import ZERO, MoneySum, to_money
+from core.dates import within_days
 from orders.models import Order
-from panel.dates import within_days
 
 DAY, SERVICE, CATEGORY, PROVIDER, CUSTOMER = "day", "service", "category", "provider", "customer"
 GROUPINGS = [(DAY, "Day"), (SERVICE, "Service"), (CATEGORY, "Category"), (PROVIDER, "Provider"),

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from panel.admin_base import AuditedAdmin, ReadOnlyAdmin
+from core.admin_base import AuditedAdmin, ReadOnlyAdmin
 
 from .models import Category, CustomerRate, Provider, ProviderCall, ProviderService, Service, SyncRun
 

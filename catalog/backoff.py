@@ -28,7 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import smmapi
-from panel import events
+from core import events
 
 from . import health
 from .models import Provider

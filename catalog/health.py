@@ -19,7 +19,7 @@ def record_success(provider: Provider, *, balance=None, currency: str | None = N
         level = provider.low_balance_warning
         was_low = level is not None and provider.balance is not None and provider.balance < level
         if level is not None and balance < level and not was_low:
-            from panel import events
+            from core import events
 
             events.provider_balance_low.send(sender=Provider, provider_id=provider.pk, balance=balance,
                                              currency=currency or "")

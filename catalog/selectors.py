@@ -2,13 +2,12 @@
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
-from panel.text import as_id
+from core.text import as_id
 
 from .models import Category, CustomerRate, Provider, ProviderService, Service, SyncRun
 from .pricing import CustomerPrices, cost_rate
@@ -235,13 +234,3 @@ def provider_call_stats(*, last: int = 100) -> dict[int, CallStats]:
     return {provider_id: CallStats(calls=len(calls), failed=sum(not ok for ok, _ in calls),
                                    median_ms=int(statistics.median(ms for _, ms in calls)))
             for provider_id, calls in grouped.items()}
-
-
-def providers_last_polled() -> dict[int, datetime]:
-    """When each provider was last asked about one of its placed orders. One query."""
-    from django.db.models import Max
-
-    from orders.models import Order
-
-    return dict(Order.objects.filter(state="placed", last_polled_at__isnull=False).values("provider_id")
-                .annotate(last=Max("last_polled_at")).order_by().values_list("provider_id", "last"))

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import smmapi
-from panel.services import audit, changed, snapshot, staff_notice_create
+from core.services import audit, changed, snapshot, staff_notice_create
 
 from . import health
 from .models import Category, Provider, Service

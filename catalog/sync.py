@@ -16,9 +16,9 @@ from django.utils import timezone
 
 import smmapi
 from accounts.money import to_money
-from panel.models import SiteSettings, StaffNotice
-from panel.services import notice_once, staff_notice_create
-from panel.text import neutralise
+from core.models import SiteSettings, StaffNotice
+from core.services import notice_once, staff_notice_create
+from core.text import neutralise
 
 from . import health
 from .models import Category, Provider, ProviderService, Service, SyncRun

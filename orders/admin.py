@@ -3,7 +3,7 @@ its ledger rows. Staff decide on orders in the back office (/staff/orders/), whe
 
 from django.contrib import admin
 
-from panel.admin_base import ReadOnlyAdmin
+from core.admin_base import ReadOnlyAdmin
 
 from .models import Order, OrderEvent, Refill
 

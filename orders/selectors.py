@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 
-from panel.dates import within_days
-from panel.text import as_id
+from core.dates import within_days
+from core.text import as_id
 
 from .models import Order, OrderEvent, Refill
 
@@ -152,3 +152,10 @@ def polling_overview() -> PollingOverview:
     stalled = bool(waiting["n"]) and timezone.now() - quiet_since > too_long
     return PollingOverview(waiting=waiting["n"], last_asked_at=waiting["last"],
                            quiet_since=quiet_since if stalled else None)
+
+
+
+def providers_last_polled() -> dict[int, datetime]:
+    """When each provider was last asked about one of its placed orders. One query."""
+    return dict(Order.objects.filter(state="placed", last_polled_at__isnull=False).values("provider_id")
+                .annotate(last=Max("last_polled_at")).order_by().values_list("provider_id", "last"))

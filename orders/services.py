@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import current_app as celery_app  # the project's app (panel.celery), set as current at start
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -18,9 +19,8 @@ from accounts.money import money_str
 from accounts.services import InsufficientFunds, wallet_charge_order, wallet_refund_order
 from catalog.models import Service
 from catalog.selectors import apply_customer_prices
-from panel import events as announce
-from panel.celery import app as celery_app
-from panel.services import notice_once
+from core import events as announce
+from core.services import notice_once
 from smmapi.orders import InvalidOrder, OrderInput, Terms, add_fields, parse_order, sends_quantity
 
 from .models import Order, OrderEvent

@@ -6,8 +6,8 @@ from django.db.models import F
 
 from accounts.money import money_str, to_money
 from accounts.services import wallet_refund_order
-from panel import events as announce
-from panel.services import audit
+from core import events as announce
+from core.services import audit
 
 from .models import Order, OrderEvent
 from .services import OrderRefused, dispatch

@@ -8,8 +8,6 @@ class PanelConfig(AppConfig):
     verbose_name = "Panel"
 
     def ready(self):
-        from . import lookups  # noqa: F401 - registers `__any`
-
         _require_sqlite_with_returning()
         refuse_unsafe_production()
 

@@ -2,7 +2,7 @@
 
 Each tick notes that beat is alive (at most once a half-minute), so the back office can tell a stopped beat
 from a stopped worker; and once a minute beat looks at whether polling still moves (an order asked about
-lately, a worker alive) and announces it when not (panel.events.polling_stopped): beat is the process left
+lately, a worker alive) and announces it when not (core.events.polling_stopped): beat is the process left
 standing when the worker is down, so it is the one that can tell."""
 
 import logging
@@ -41,7 +41,7 @@ class HeartbeatScheduler(PersistentScheduler):
 
 
 def _heartbeat() -> None:
-    from panel.services import heartbeat
+    from core.services import heartbeat
 
     heartbeat("beat")
 
@@ -52,9 +52,9 @@ def watch_polling() -> bool:
     from django.db import transaction
     from django.utils import timezone
 
+    from core import events
+    from core.models import Heartbeat
     from orders.selectors import polling_overview
-    from panel import events
-    from panel.models import Heartbeat
 
     overview = polling_overview()
     worker = Heartbeat.objects.filter(name="worker").values_list("at", flat=True).first()

@@ -85,7 +85,7 @@ def _check_broker_folders() -> dict:
 
 def heartbeat_age(name: str) -> float | None:
     """Seconds since the process `name` ('beat', 'worker') noted its heartbeat; None when it never did."""
-    from .models import Heartbeat
+    from core.models import Heartbeat
 
     at = Heartbeat.objects.filter(name=name).values_list("at", flat=True).first()
     return None if at is None else max(0.0, (timezone.now() - at).total_seconds())

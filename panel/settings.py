@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "core",
     "panel",
     "accounts",
     "catalog",
@@ -123,7 +124,7 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "panel.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
@@ -192,7 +193,7 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # How many reverse proxies of the operator's own stand in front of the panel (each appends to
-# X-Forwarded-For): the visitor's address for login throttling and API allow-lists (panel.net.client_ip).
+# X-Forwarded-For): the visitor's address for login throttling and API allow-lists (core.net.client_ip).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Content-Security-Policy (django-csp): scripts, styles and images from this site only, forms post only here
 # (the payment pages redirect to a gateway rather than post to it), nothing framed, no plugins. The vendored
@@ -287,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-sweep": {"task": "orders.sweep", "schedule": env.float("ORDER_SWEEP_SECONDS", default=60.0)},
     "orders-poll": {"task": "orders.poll_cycle", "schedule": POLL_INTERVAL_SECONDS},
     "heartbeat": {"task": "panel.heartbeat", "schedule": 30.0},
+    "provider-call-timings-cleanup": {"task": "catalog.forget_old_calls", "schedule": 3600.0},
     "payments-reconcile": {"task": "payments.reconcile",
                            "schedule": env.float("PAYMENTS_RECONCILE_SECONDS", default=60.0)},
     # Notifications whose task was lost (or whose worker died), tries that are due again, and the digests.

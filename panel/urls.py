@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/", views.dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
     path("services/", include("catalog.urls")),
     path("orders/", include("orders.urls")),

@@ -3,7 +3,7 @@ read only, since a change by hand would bypass the conditional UPDATEs and the l
 
 from django.contrib import admin
 
-from panel.admin_base import AuditedAdmin, ReadOnlyAdmin
+from core.admin_base import AuditedAdmin, ReadOnlyAdmin
 
 from .models import GatewayEvent, Payment, PaymentMethod
 

@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
 from accounts.money import MoneySum
-from panel.dates import within_days
+from core.dates import within_days
 
 from .models import GatewayEvent, Payment
 

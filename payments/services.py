@@ -22,9 +22,9 @@ from django.utils import timezone
 from accounts.models import LedgerEntry
 from accounts.money import ZERO, money_str, to_money
 from accounts.services import customer_flag, wallet_credit_payment, wallet_take_back_payment
-from panel import events as announce
-from panel.models import StaffNotice
-from panel.services import audit, changed, notice_once, snapshot, staff_notice_create
+from core import events as announce
+from core.models import StaffNotice
+from core.services import audit, changed, notice_once, snapshot, staff_notice_create
 
 from . import gateways
 from .gateways.base import GatewayError, Notice, Outcome, Urls, minor_units, scrub

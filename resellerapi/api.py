@@ -19,9 +19,9 @@ from django.core.cache import cache
 from django.http import HttpRequest, QueryDict
 
 from accounts.money import money_str
+from core.net import client_ip
 from orders.models import Order, Refill
 from orders.services import OrderRefused, order_cancel_request, order_place, order_refill_request
-from panel.net import client_ip
 
 from . import docs, selectors
 from .errors import (
@@ -62,7 +62,7 @@ def handle(request: HttpRequest) -> Any:
 
 
 def answer(fields: dict[str, str], address: str = "") -> Any:
-    """`address` is the caller's (panel.net.client_ip): a key with an allow-list refuses any other, before
+    """`address` is the caller's (core.net.client_ip): a key with an allow-list refuses any other, before
     the rate limit counts the call (a stolen key used elsewhere does not use up the customer's minute)."""
     try:
         user = selectors.user_for_key(key_of(fields), address)

@@ -24,7 +24,7 @@ RECENT_ADDRESSES = 5  # User.api_recent_addresses keeps this many, the latest
 
 
 def user_for_key(key: str, address: str = "") -> User | None:
-    """The active user whose API key this is, or None. `address` is the caller's (panel.net.client_ip).
+    """The active user whose API key this is, or None. `address` is the caller's (core.net.client_ip).
 
     Only a key's SHA-256 is stored: the presented key is hashed and its digest looked up through the unique
     index on api_key_digest (one query, no scan of all keys), then the digests compared with

@@ -3,7 +3,7 @@ whose orders, closed tickets) live in support.services, which the views call wit
 
 from django import forms
 
-from panel.text import as_id
+from core.text import as_id
 
 from .models import Ticket
 from .services import BODY_MAX, MAX_ORDERS, SUBJECT_MAX, TicketRefused

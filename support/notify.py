@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from panel.bulk import MAX_PARAMS, _field_by_attname, _prepared_columns, _preparer, _unnest, pg_array
+from core.bulk import MAX_PARAMS, _field_by_attname, _prepared_columns, _preparer, _unnest, pg_array
 
 from .models import Notification, NotificationPreference
 
@@ -201,7 +201,7 @@ def dispatch_after_commit() -> None:
 
 def dispatch() -> bool:
     """Have a worker send what is pending. With the broker down, the sweep sends it within a minute or two."""
-    from panel.celery import app as celery_app
+    from celery import current_app as celery_app  # the project's app (panel.celery)
 
     try:
         celery_app.send_task(SEND_TASK, retry=False)

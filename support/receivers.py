@@ -1,4 +1,4 @@
-"""Notifications as the events of the other apps (panel.events) call for them: who is told, what, with which
+"""Notifications as the events of the other apps (core.events) call for them: who is told, what, with which
 key (one message per event) and link. Each runs inside the transaction that sent its event, so its rows are
 kept with the change or not at all, and writes them with support.notify; nothing is sent from here.
 
@@ -15,7 +15,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from panel import events
+from core import events
 
 from .models import Notification
 from .notify import customer_rows, notify_staff, write

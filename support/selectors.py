@@ -3,9 +3,9 @@ tickets, messages or orders there are."""
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from core.text import as_id
 from orders.models import Order, Refill
 from orders.selectors import order_is_live
-from panel.text import as_id
 from payments.models import Payment
 
 from .models import Ticket, TicketMessage

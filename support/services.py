@@ -8,8 +8,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.services import audit, changed
 from orders.models import Order
-from panel.services import audit, changed
 from payments.models import Payment
 
 from .models import Ticket, TicketMessage

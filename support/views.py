@@ -11,9 +11,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.text import as_id
 from orders import selectors as order_selectors
 from orders.services import OrderRefused, order_cancel_request, order_refill_request
-from panel.text import as_id
 from payments import selectors as payment_selectors
 
 from . import selectors, services

@@ -4,7 +4,7 @@
 from django import forms
 
 from catalog.models import Category, Provider, Service
-from panel.text import as_id
+from core.text import as_id
 
 MARKUP_HELP = "Percent over cost, e.g. 50 sells at 1.5 × cost."
 

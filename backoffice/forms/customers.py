@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
-from accounts.selectors import MAX_SEARCH_LENGTH
+from ..customers import MAX_SEARCH_LENGTH
 
 REASON_REQUIRED = "Say why: the reason is kept in the ledger and the audit trail."
 AMOUNT_SHAPE = "Enter the amount as a number above zero, with at most 5 decimal places, e.g. 5 or 2.50."

@@ -3,8 +3,8 @@
 from django import forms
 
 from catalog.models import Provider, Service
+from core.text import as_id
 from orders.models import Order
-from panel.text import as_id
 
 BULK_ACTIONS = [("resend", "Resend failed orders"), ("cancel_refund", "Cancel and refund failed orders"),
                 ("complete", "Set Completed"), ("clear_flag", "Clear the flag")]

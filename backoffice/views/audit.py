@@ -5,8 +5,8 @@ import json
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from panel import selectors
-from panel.decorators import staff_required
+from core import selectors
+from core.decorators import staff_required
 
 from ..forms.audit import AuditFilterForm
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from catalog import selectors, services
 from catalog.models import Category, Provider, Service
-from panel.decorators import staff_required
+from core.decorators import staff_required
 
 from ..forms.catalog import (
     BulkServicesForm,

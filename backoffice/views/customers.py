@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.money import money_str
 from catalog.selectors import customer_rates_for_staff
+from core.decorators import staff_required
 from orders.selectors import orders_for_customer
-from panel.decorators import staff_required
 from payments.selectors import payments_for_customer
 
+from .. import customers as customer_reads
 from ..forms.customers import CustomerSearchForm, DisableForm, FundsForm
 
 RECENT = 20  # rows of each kind on a customer's page; the full lists are a link away
@@ -23,8 +24,8 @@ RECENT = 20  # rows of each kind on a customer's page; the full lists are a link
 @staff_required
 def customer_list(request):
     form = CustomerSearchForm(request.GET)
-    customers = selectors.customers_for_staff(search=form.search())
-    page = Paginator(customers, selectors.CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    customers = customer_reads.customers_for_staff(search=form.search())
+    page = Paginator(customers, customer_reads.CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "staff/customers.html", {"form": form, "page": page, "search": form.search()})
 
 
@@ -99,7 +100,7 @@ def customer_clear_flag(request, pk):
 
 
 def _customer_or_404(pk):
-    customer = selectors.customer_for_staff(pk=pk)
+    customer = customer_reads.customer_for_staff(pk=pk)
     if customer is None:
         raise Http404("No such customer.")
     return customer

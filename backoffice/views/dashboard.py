@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog import selectors as catalog_selectors
+from core import selectors as core_selectors
+from core import services as core_services
+from core.decorators import staff_required
 from orders import selectors as order_selectors
-from panel import selectors as panel_selectors
-from panel import services as panel_services
-from panel.decorators import staff_required
 
 from .. import dashboard as figures
 from .catalog import with_hosts
@@ -19,13 +19,13 @@ from .catalog import with_hosts
 def dashboard(request):
     periods = figures.Periods.now()
     providers = with_hosts(catalog_selectors.providers_for_staff())
-    calls, polled = catalog_selectors.provider_call_stats(), catalog_selectors.providers_last_polled()
+    calls, polled = catalog_selectors.provider_call_stats(), order_selectors.providers_last_polled()
     for provider in providers:
         provider.low_balance = figures.low_balance(provider)
         provider.call_stats = calls.get(provider.pk)
         provider.last_polled_at = polled.get(provider.pk)
     context = {
-        "notices": panel_selectors.staff_notices_unresolved(),
+        "notices": core_selectors.staff_notices_unresolved(),
         "providers": providers,
         "polling": order_selectors.polling_overview(),
         "business": figures.business(periods),
@@ -42,7 +42,7 @@ def dashboard(request):
 @staff_required(perm="act_on_orders")
 @require_POST
 def notice_resolve(request, pk):
-    if panel_services.staff_notice_resolve(notice_id=pk, actor=request.user):
+    if core_services.staff_notice_resolve(notice_id=pk, actor=request.user):
         messages.success(request, "Notice marked resolved.")
     else:
         messages.info(request, "That notice was already resolved.")

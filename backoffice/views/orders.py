@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.decorators import staff_required
 from orders import selectors, staff
 from orders.models import Order
 from orders.services import OrderRefused
-from panel.decorators import staff_required
 
 from ..forms.orders import BULK_ACTIONS, AttachForm, BulkOrdersForm, OrderFilterForm, PartialForm
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from panel.decorators import staff_required
+from core.decorators import staff_required
 from payments import gateways, services
 from payments import selectors as payment_selectors
 from payments.models import PaymentMethod

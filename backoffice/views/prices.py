@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from catalog import services
-from panel.decorators import staff_required
+from core.decorators import staff_required
 
 from ..forms.prices import CustomerRateForm, DiscountForm
 

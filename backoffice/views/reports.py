@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from panel.decorators import staff_required
+from core.decorators import staff_required
 
 from .. import charts, exports
 from .. import reports as report_reads

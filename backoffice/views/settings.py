@@ -4,9 +4,9 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from panel.decorators import staff_required
-from panel.models import SiteSettings
-from panel.services import SITE_SETTING_FIELDS, site_settings_update
+from core.decorators import staff_required
+from core.models import SiteSettings
+from core.services import SITE_SETTING_FIELDS, site_settings_update
 
 
 class SiteSettingsForm(forms.ModelForm):

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from panel.decorators import staff_required
+from core.decorators import staff_required
 from support import selectors, services
 from support.services import UNCHANGED
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 import smmapi
 from catalog import backoff
 from catalog.models import Provider
-from panel import events as announce
-from panel.services import notice_once
+from core import events as announce
+from core.services import notice_once
 
 from .. import claims
 from ..models import Order, OrderEvent, Refill

@@ -27,9 +27,9 @@ from accounts.money import db_money, to_money
 from accounts.services import wallet_refund_orders
 from catalog import backoff
 from catalog.models import Provider
-from panel import events as announce
-from panel.bulk import bulk_insert_rows, bulk_update_rows, pg_array
-from panel.services import notice_once
+from core import events as announce
+from core.bulk import bulk_insert_rows, bulk_update_rows, pg_array
+from core.services import notice_once
 
 from ..models import Order, OrderEvent
 from .refunds import plan_refund
@@ -92,7 +92,7 @@ def _claim_sql(alias: str, vendor: str, count: int):
     qn = connection.ops.quote_name
     meta = Order._meta
     column = {name: qn(meta.get_field(name).column) for name in ("last_polled_at", "state", "status")}
-    if vendor == "postgresql":  # one array parameter: see panel.lookups
+    if vendor == "postgresql":  # one array parameter: see core.lookups
         ids_sql, ids = f"= ANY(%s::{meta.pk.cast_db_type(connection)}[])", (lambda order_ids: [pg_array(order_ids)])
     else:
         ids_sql, ids = f"IN ({', '.join(['%s'] * count)})", list

@@ -10,14 +10,14 @@ from django.urls import reverse
 
 from accounts.models import LedgerEntry
 from accounts.services import wallet_deposit
-from panel.models import AuditEntry
+from core.models import AuditEntry
 from tests.catalog.staff_fixtures import make_provider
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
 READ_ONLY = ["accounts.ledgerentry", "orders.order", "orders.refill", "orders.orderevent", "payments.payment",
-             "payments.gatewayevent", "panel.auditentry", "catalog.syncrun", "catalog.providerservice"]
+             "payments.gatewayevent", "core.auditentry", "catalog.syncrun", "catalog.providerservice"]
 
 
 @pytest.fixture

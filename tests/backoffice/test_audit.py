@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 
-from panel.models import AuditEntry, StaffNotice
-from panel.services import audit
+from core.models import AuditEntry, StaffNotice
+from core.services import audit
 from payments.models import PaymentMethod
 from tests.catalog.staff_fixtures import make_provider, make_service
 from tests.factories import OrderFactory
@@ -132,6 +132,6 @@ def test_the_admin_cannot_change_or_delete_audit_rows(client, carol):
     client.force_login(carol)
     with transaction.atomic():
         entry = audit(actor=carol, action="x.y", target=("thing", 1, "a thing"))
-    assert client.get(reverse("admin:panel_auditentry_change", args=[entry.pk])).status_code == 200  # a view
-    assert client.post(reverse("admin:panel_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:core_auditentry_change", args=[entry.pk])).status_code == 200  # a view
+    assert client.post(reverse("admin:core_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()

@@ -28,7 +28,7 @@ from accounts.services import (
     wallet_deposit,
     wallet_refund_order,
 )
-from panel.models import AuditEntry
+from core.models import AuditEntry
 from resellerapi.errors import INVALID_KEY
 from tests.factories import OrderFactory, UserFactory
 

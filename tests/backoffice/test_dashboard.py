@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice import dashboard
+from core.models import Heartbeat
+from core.services import heartbeat
+from core.tasks import worker_heartbeat
 from orders.models import Order
-from panel.models import Heartbeat
-from panel.services import heartbeat
-from panel.tasks import worker_heartbeat
 from tests.factories import OrderFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from accounts.services import wallet_charge_order, wallet_deposit
+from core.models import AuditEntry
 from orders.models import Order
-from panel.models import AuditEntry
 from tests.factories import OrderFactory, ProviderFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db

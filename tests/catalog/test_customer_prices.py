@@ -10,10 +10,10 @@ from django.urls import reverse
 from accounts.services import wallet_deposit
 from catalog import services
 from catalog.models import CustomerRate
+from core.models import AuditEntry
 from orders.mass import mass_preview
 from orders.models import Order
 from orders.services import order_place
-from panel.models import AuditEntry
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db

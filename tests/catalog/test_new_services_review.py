@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from catalog.models import Service
 from catalog.sync import sync_catalog
-from panel.models import AuditEntry, SiteSettings, StaffNotice
+from core.models import AuditEntry, SiteSettings, StaffNotice
 
 from .conftest import upstream
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from panel.models import StaffNotice
+from core.models import StaffNotice
 
 from .staff_fixtures import SECRET_KEY, make_provider, make_service
 

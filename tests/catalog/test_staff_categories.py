@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Category
-from panel.models import StaffNotice
+from core.models import StaffNotice
 
 from .staff_fixtures import make_provider, make_service
 

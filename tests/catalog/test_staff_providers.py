@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Provider, Service, SyncRun
-from panel.models import StaffNotice
+from core.models import StaffNotice
 
 from .staff_fixtures import FAKE_URL, SECRET_KEY, make_provider, make_service
 

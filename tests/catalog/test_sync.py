@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Category, ProviderService, Service, SyncRun
 from catalog.sync import sync_catalog
-from panel.models import StaffNotice
+from core.models import StaffNotice
 
 from .conftest import FAKE_URL, upstream
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from core.models import AuditEntry
 from orders.models import Order
-from panel.models import AuditEntry
 from tests.factories import OrderFactory
 
 from .conftest import log_in

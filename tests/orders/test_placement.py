@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import LedgerEntry
+from core.models import StaffNotice
 from orders.models import Order
 from orders.services import OrderRefused, order_place, order_send, orders_park_stuck
-from panel.models import StaffNotice
 
 pytestmark = pytest.mark.django_db
 

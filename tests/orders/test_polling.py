@@ -8,12 +8,12 @@ from django.db.models import F
 
 from accounts.models import LedgerEntry
 from catalog.models import Provider
+from core.models import StaffNotice
 from orders import polling
 from orders.models import Order, OrderEvent, Refill
 from orders.polling import cycle as cycle_module
 from orders.polling import statuses
 from orders.services import OrderRefused, order_cancel_request, order_place, order_refill_request
-from panel.models import StaffNotice
 
 from .fake_provider import FakeProvider, status
 

@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Provider
+from core.bulk import bulk_insert_rows, bulk_update_rows
 from orders.models import OrderEvent
-from panel.bulk import bulk_insert_rows, bulk_update_rows
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_text_of_every_shape_goes_in_and_comes_back_exactly():
 def test_pg_array_writes_literals_and_leaves_other_types_to_the_driver():
     from datetime import UTC, datetime
 
-    from panel.bulk import pg_array
+    from core.bulk import pg_array
 
     when = datetime(2026, 11, 27, 7, 30, 1, 5, tzinfo=UTC)
     assert pg_array([1, None, True, Decimal("0.10000"), 'a"b\\c', when]) == \

@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
+from core.models import Heartbeat
+from core.services import heartbeat
 from panel import health
-from panel.models import Heartbeat
-from panel.services import heartbeat
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
 

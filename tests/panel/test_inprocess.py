@@ -2,7 +2,7 @@ import pytest
 import requests
 from django.db import connection
 
-from panel.inprocess import serve_self
+from core.inprocess import serve_self
 
 
 def _other_sessions() -> int:

@@ -1,7 +1,7 @@
 import pytest
 from django.test import RequestFactory
 
-from panel.net import client_ip
+from core.net import client_ip
 
 
 def request(remote="10.0.0.5", forwarded=None):

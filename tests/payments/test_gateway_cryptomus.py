@@ -17,7 +17,7 @@ from django.core.management import call_command
 
 from accounts.models import LedgerEntry
 from accounts.services import wallet_adjust
-from panel.models import StaffNotice
+from core.models import StaffNotice
 from payments import services
 from payments.gateways import cryptomus
 from payments.gateways.base import BadNotification, GatewayError, GatewayRefused, Outcome

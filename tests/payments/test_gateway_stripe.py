@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from accounts.services import wallet_adjust
-from panel.models import StaffNotice
+from core.models import StaffNotice
 from payments import services
 from payments.gateways import stripe as stripe_gateway
 from payments.gateways.base import GatewayError, GatewayRefused, Outcome, Urls

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import LedgerEntry
-from panel.models import StaffNotice
+from core.models import StaffNotice
 from payments import services
 from payments.gateways.base import Notice, Outcome
 from payments.models import GatewayEvent, Payment

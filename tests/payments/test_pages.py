@@ -9,7 +9,7 @@ import responses
 from django.urls import reverse
 
 from accounts.models import LedgerEntry
-from panel.models import StaffNotice
+from core.models import StaffNotice
 from payments.models import Payment
 
 pytestmark = pytest.mark.django_db

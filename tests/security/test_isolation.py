@@ -23,8 +23,8 @@ from accounts.models import LedgerEntry, User
 from accounts.services import api_key_rotate, wallet_deposit
 from backoffice.roles import ROLES, SUPPORT
 from catalog.models import CustomerRate
+from core.models import AuditEntry, StaffNotice
 from orders.models import Order, Refill
-from panel.models import AuditEntry, StaffNotice
 from payments.models import Payment, PaymentMethod
 from resellerapi.api import ACTIONS
 from support.models import Notification, Ticket, TicketMessage

@@ -1,4 +1,4 @@
-"""What each event of the other apps (panel.events) writes in the notification outbox: who, which kind, key
+"""What each event of the other apps (core.events) writes in the notification outbox: who, which kind, key
 and link; once per event; not by email for a kind the customer switched off; nothing before the commit and
 nothing at all after a rollback; polling's hundred orders in a fixed number of queries; polling stopped sent
 at once from beat's own process."""
@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from catalog import backoff, health
 from catalog.models import Provider
+from core import events
 from orders import polling
 from orders.models import Order, Refill
 from orders.services import order_place
 from orders.staff import order_set_completed
-from panel import events
 from panel.beat import watch_polling
 from panel.celery import app as celery_app
 from payments import services as payment_services

@@ -20,9 +20,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core import events
 from orders.models import Order
 from orders.staff import order_set_completed
-from panel import events
 from panel.celery import app as celery_app
 from support import notify, tasks
 from support.models import Notification, NotificationPreference

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from panel.models import AuditEntry
+from core.models import AuditEntry
 from support.models import Notification, Ticket, TicketMessage
 from support.services import TicketRefused, ticket_open, ticket_reply_by_staff, ticket_update
 from tests.factories import OrderFactory

@@ -69,7 +69,7 @@ class Command(BaseCommand):
     def _demo_provider(self):
         from catalog.models import Provider
         from catalog.sync import sync_catalog
-        from panel.inprocess import serve_self
+        from core.inprocess import serve_self
         from sandbox.catalog import ensure_catalog
         from sandbox.services import get_or_create_demo_account
 

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.ledger import balance_mismatches, order_mismatches, payment_mismatches
+from accounts.ledger import balance_mismatches
+from orders.ledger import order_mismatches
+from payments.ledger import payment_mismatches
 
 
 class Command(BaseCommand):

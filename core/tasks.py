@@ -7,7 +7,3 @@ from .services import heartbeat
 def worker_heartbeat() -> None:
     """Beat sends it; a worker that runs it is alive."""
     heartbeat("worker")
-    # Housekeeping that needs a worker anyway: provider call timings older than a week.
-    from catalog.health import forget_old_calls
-
-    forget_old_calls()

@@ -1,3 +1,6 @@
+"""What every app shares: staff notices, the audit trail, the site's settings, the background processes'
+heartbeats. The tables keep the names they had when these lived in `panel` (db_table)."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,6 +22,7 @@ class StaffNotice(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "panel_staffnotice"
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -27,7 +31,7 @@ class StaffNotice(models.Model):
 
 class AuditEntry(models.Model):
     """One staff action: who, when, what, on which object, before and after. Written in the transaction of
-    the action it records (panel.services.audit); append-only: never changed, never deleted from the panel."""
+    the action it records (core.services.audit); append-only: never changed, never deleted from the panel."""
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="audit_entries", help_text="Empty: the command line.")
@@ -41,6 +45,7 @@ class AuditEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        db_table = "panel_auditentry"
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
@@ -66,6 +71,7 @@ class SiteSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "panel_sitesettings"
         verbose_name_plural = "site settings"
 
     def __str__(self):
@@ -82,6 +88,9 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=20, primary_key=True)
     at = models.DateTimeField()
+
+    class Meta:
+        db_table = "panel_heartbeat"
 
     def __str__(self):
         return f"{self.name} at {self.at}"
