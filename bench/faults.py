@@ -311,7 +311,7 @@ class Bench:
         from django.utils import timezone
 
         from panel.celery import app
-        from panel.models import Heartbeat
+        from core.models import Heartbeat
 
         since = timezone.now()
         deadline = time.monotonic() + 60
