@@ -8,6 +8,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from core.bulk import bulk_insert_rows, bulk_update_rows, pg_array
+from core.locks import row_lock
 from core.services import audit
 
 from .models import API_KEY_HINT_LENGTH, LedgerEntry, User, api_key_digest
@@ -116,8 +117,7 @@ def _balance_add(user_id: int, amount: Decimal, may_go_negative: bool = False) -
             if row is not None:
                 return row[0]
             raise _insufficient(user_id, amount)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        cursor.execute(f"SELECT {balance} FROM {table} WHERE {pk} = %s{lock}", [user_id])
+        cursor.execute(f"SELECT {balance} FROM {table} WHERE {pk} = %s{row_lock(connection)}", [user_id])
         row = cursor.fetchone()
         if row is None:
             raise User.DoesNotExist("User matching query does not exist.")
@@ -181,9 +181,9 @@ def _lock_balances(connection, user_ids: list[int]) -> dict[int, Decimal]:
         where, params = f"= ANY(%s::{User._meta.pk.cast_db_type(connection)}[])", [pg_array(user_ids)]
     else:
         where, params = f"IN ({', '.join(['%s'] * len(user_ids))})", user_ids
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {pk}, {balance} FROM {table} WHERE {pk} {where} ORDER BY {pk}{lock}", params)
+        cursor.execute(f"SELECT {pk}, {balance} FROM {table} WHERE {pk} {where} ORDER BY {pk}{row_lock(connection)}",
+                       params)
         return {user_id: db_money(value) for user_id, value in cursor.fetchall()}
 
 
@@ -293,7 +293,7 @@ NOT_A_CUSTOMER = "This is a staff account, not a customer's: change it in the ad
 
 def _customer_locked(customer: User) -> User:
     """The customer's row as it is now, locked until the transaction ends. Refuses staff accounts."""
-    row = (User.objects.select_for_update().filter(pk=customer.pk)
+    row = (User.objects.select_for_update(no_key=True).filter(pk=customer.pk)
            .only("pk", "username", "is_staff", "is_active", "api_key_digest", "flagged_at", "flag_reason").first())
     if row is None:
         raise CustomerRefused("There is no such customer.")

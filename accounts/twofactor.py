@@ -72,7 +72,7 @@ def _clean(token: str) -> str:
 @transaction.atomic
 def turn_on(*, user: User, device: TOTPDevice, token: str) -> list[str]:
     """Confirm the app with a code it shows; returns the backup codes (shown once). Raises TwoFactorRefused."""
-    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
+    device = TOTPDevice.objects.select_for_update(no_key=True).filter(pk=device.pk, user=user, confirmed=False).first()
     if device is None:
         raise TwoFactorRefused("This set-up has expired: start again.")
     if not device.verify_token(_clean(token)):
@@ -99,7 +99,7 @@ def verify(*, user: User, token: str):
     for model in (TOTPDevice, StaticDevice):
         for device in model.objects.filter(user=user, confirmed=True):
             with transaction.atomic():  # django-otp's throttling counts the failure in the same row
-                locked = model.objects.select_for_update().get(pk=device.pk)
+                locked = model.objects.select_for_update(no_key=True).get(pk=device.pk)
                 if locked.verify_token(token):
                     return locked
     return None

@@ -83,7 +83,7 @@ def provider_update(*, provider: Provider, api_key: str = "", actor=None, **fiel
     unknown = set(fields) - set(PROVIDER_FIELDS)
     if unknown:
         raise TypeError(f"unknown provider fields: {sorted(unknown)}")
-    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    provider = Provider.objects.select_for_update(no_key=True).get(pk=provider.pk)
     before = snapshot(provider, PROVIDER_FIELDS)
     old_prices = (provider.markup_percent, provider.exchange_rate)
     for name, value in fields.items():
@@ -199,7 +199,7 @@ def service_update(
     refill: bool, cancel: bool, actor=None,
 ) -> Service:
     """Staff's edit of one service: checks the rules, then saves it with its rate recomputed."""
-    service = Service.objects.select_for_update().select_related("provider_service__provider").get(pk=service.pk)
+    service = Service.objects.select_for_update(no_key=True).select_related("provider_service__provider").get(pk=service.pk)
     before = snapshot(service, SERVICE_AUDIT_FIELDS)
     problems = service_problems(
         service=service, price_mode=price_mode, markup_percent=markup_percent, fixed_rate=fixed_rate,
@@ -226,7 +226,7 @@ def _selected(service_ids) -> list[Service]:
     if not ids:
         raise ValidationError("Select at least one service.")
     return list(
-        Service.objects.select_for_update().filter(pk__in=ids).select_related("provider_service__provider")
+        Service.objects.select_for_update(no_key=True).filter(pk__in=ids).select_related("provider_service__provider")
         .order_by("pk")
     )
 
@@ -304,7 +304,7 @@ def category_move(*, category: Category, direction: str, actor=None) -> None:
     """Swap a category with its neighbour above or below, renumbering all so ties cannot stall the move."""
     if direction not in ("up", "down"):
         raise ValueError(f"direction must be up or down, not {direction!r}")
-    ordered = list(Category.objects.select_for_update().order_by("sort_order", "name", "pk"))
+    ordered = list(Category.objects.select_for_update(no_key=True).order_by("sort_order", "name", "pk"))
     index = next(i for i, c in enumerate(ordered) if c.pk == category.pk)
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(ordered):
@@ -346,7 +346,7 @@ def customer_discount_set(*, customer, percent: Decimal, below_cost: bool, actor
         raise ValidationError("Staff accounts are not customers: they have no prices.")
     if percent is None or not 0 <= percent < 100:
         raise ValidationError({"percent": "A discount is from 0 to 99.99 percent."})
-    row = User.objects.select_for_update().get(pk=customer.pk)
+    row = User.objects.select_for_update(no_key=True).get(pk=customer.pk)
     before = {"discount_percent": row.discount_percent, "discount_below_cost": row.discount_below_cost}
     after = {"discount_percent": percent, "discount_below_cost": bool(below_cost and percent)}
     User.objects.filter(pk=customer.pk).update(**after)

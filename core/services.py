@@ -68,7 +68,7 @@ def site_settings_update(*, actor, **values):
     unknown = set(values) - set(SITE_SETTING_FIELDS)
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
-    row = SiteSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    row = SiteSettings.objects.select_for_update(no_key=True).get_or_create(pk=1)[0]
     before = snapshot(row, SITE_SETTING_FIELDS)
     for name, value in values.items():
         setattr(row, name, value)

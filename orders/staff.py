@@ -91,7 +91,7 @@ def order_attach_external_id(*, order_id: int, external_id: str, staff) -> Order
 def order_set_partial(*, order_id: int, remains: int, staff) -> Order:
     """Staff know from the provider that only part was delivered: Partial, and the undelivered share of the
     charge back on the balance, as polling would have refunded it."""
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order_id)
     if order.state != Order.State.PLACED or order.is_final:
         raise OrderRefused(OPEN_PLACED_ONLY)
     if not 0 < remains < order.units:
@@ -116,7 +116,7 @@ def order_set_partial(*, order_id: int, remains: int, staff) -> Order:
 @transaction.atomic
 def order_set_completed(*, order_id: int, staff) -> Order:
     """Staff know from the provider that it was all delivered: Completed, nothing refunded."""
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order_id)
     if order.state != Order.State.PLACED or order.is_final:
         raise OrderRefused(OPEN_PLACED_ONLY)
     before = {"status": order.status, "remains": order.remains}

@@ -212,7 +212,7 @@ def notice_apply(*, gateway: str, notice: Notice, source: str = "webhook") -> st
 
 def _find_locked(gateway: str, notice: Notice) -> Payment | None:
     # Only the payment's row is locked (`of`): not its method's, which every payment by that method shares.
-    payments = Payment.objects.select_for_update(of=("self",)).select_related("method", "user").filter(gateway=gateway)
+    payments = Payment.objects.select_for_update(of=("self",), no_key=True).select_related("method", "user").filter(gateway=gateway)
     try:
         reference = uuid.UUID(str(notice.reference)) if notice.reference else None
     except ValueError:
@@ -461,7 +461,7 @@ def payment_approve(*, payment_id: int, staff, amount: Decimal | None = None, no
     """Staff checked it (a manual transfer arrived, or a gateway payment put before them is good): credit it.
     `amount` is what to credit, the amount asked when left out. Raises PaymentRefused."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update(of=("self",)).select_related("method", "user").filter(
+        payment = Payment.objects.select_for_update(of=("self",), no_key=True).select_related("method", "user").filter(
             pk=payment_id).first()
         if payment is None or payment.status != Status.REVIEW:
             raise PaymentRefused("Only a payment under review can be approved.")
@@ -487,7 +487,7 @@ def payment_reject(*, payment_id: int, staff, reason: str) -> Payment:
     if not reason:
         raise PaymentRefused("Say why, for the customer and the record.", "reason")
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        payment = Payment.objects.select_for_update(no_key=True).filter(pk=payment_id).first()
         now = timezone.now()
         if payment is None or not Payment.objects.filter(pk=payment_id, status=Status.REVIEW).update(
                 status=Status.FAILED, failure_reason=f"Rejected: {reason}"[:500], reviewed_by=staff, reviewed_at=now,

@@ -126,7 +126,7 @@ def ticket_open(*, customer, subject, topic, body, order_ids=(), payment_id=None
 def ticket_reply_by_customer(*, ticket_id: int, customer, body) -> TicketMessage:
     """The customer writes on their own ticket; it is open again and staff see it unread."""
     body = clean_body(body)
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id, customer=customer).first()
+    ticket = Ticket.objects.select_for_update(no_key=True).filter(pk=ticket_id, customer=customer).first()
     if ticket is None:
         raise TicketRefused("No such ticket.")
     if ticket.is_closed:
@@ -160,7 +160,7 @@ def ticket_reply_by_staff(*, ticket_id: int, staff, body, internal: bool = False
     internal note (never shown to the customer, never sent; the status stays unless they pick one)."""
     _check_staff(staff)
     body, status = clean_body(body), _status(status)
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    ticket = Ticket.objects.select_for_update(no_key=True).filter(pk=ticket_id).first()
     if ticket is None:
         raise TicketRefused("No such ticket.")
     before = ticket.status
@@ -200,7 +200,7 @@ def ticket_update(*, ticket_id: int, staff, status=None, assigned_to=UNCHANGED) 
     _check_staff(staff)
     status = _status(status)
     assignee = UNCHANGED if assigned_to is UNCHANGED else _assignee(assigned_to)
-    ticket = Ticket.objects.select_for_update().select_related("assigned_to").filter(pk=ticket_id).first()
+    ticket = Ticket.objects.select_for_update(no_key=True).select_related("assigned_to").filter(pk=ticket_id).first()
     if ticket is None:
         raise TicketRefused("No such ticket.")
     before = {"status": ticket.status, "assigned_to": _name(ticket.assigned_to)}
