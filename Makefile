@@ -38,6 +38,7 @@ run: demo static
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 check-migrations: venv var
 	$(PY) manage.py makemigrations --check --dry-run

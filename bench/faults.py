@@ -310,8 +310,8 @@ class Bench:
         still starting."""
         from django.utils import timezone
 
-        from panel.celery import app
         from core.models import Heartbeat
+        from panel.celery import app
 
         since = timezone.now()
         deadline = time.monotonic() + 60

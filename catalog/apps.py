@@ -8,7 +8,10 @@ class CatalogConfig(AppConfig):
     def ready(self):
         from celery.signals import task_postrun, worker_process_shutdown, worker_shutdown
 
-        from .health import flush_calls, flush_calls_now_and_then
+        from . import models
+        from .health import flush_calls, flush_calls_now_and_then, record_call
+
+        models.CALL_OBSERVER = record_call  # every provider call's outcome and time, for the dashboard
 
         # The provider calls a worker's tasks noted are written every few seconds, and when it stops (the
         # commands and the staff pages that call providers flush their own).

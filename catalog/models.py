@@ -1,6 +1,7 @@
 """Providers, the mirror of what they sell, and what the panel sells on top of it."""
 
 import functools
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,10 +16,14 @@ def default_poll_concurrency() -> int:
     return settings.POLL_CONCURRENCY
 
 
-def _record_call(provider_id: int, action: str, answered: bool, seconds: float) -> None:
-    from .health import record_call
+# Told of every provider call (catalog.health.record_call, set by catalog.apps when the app is ready: the
+# models must not import the module that reads and writes them).
+CALL_OBSERVER: Callable[[int, str, bool, float], None] | None = None
 
-    record_call(provider_id, action, answered, seconds)
+
+def _record_call(provider_id: int, action: str, answered: bool, seconds: float) -> None:
+    if CALL_OBSERVER is not None:
+        CALL_OBSERVER(provider_id, action, answered, seconds)
 
 
 class Provider(models.Model):

@@ -213,7 +213,7 @@ def dispatch() -> bool:
 
 def _deliver_now(keys: list[str]) -> None:
     """Send these events' email and Telegram rows from this process, now (after the commit). Never raises."""
-    from .tasks import send_due
+    from .sending import send_due
 
     try:
         send_due(keys=keys)
