@@ -213,10 +213,11 @@ class Client:
         """
         results: dict[str, T] = {}
         for chunk in _chunks(_normalize_ids(ids), MAX_IDS_PER_REQUEST):
+            def parse_chunk(data: object, chunk: list[str] = chunk) -> dict[str, T]:
+                return parse(data, chunk)
+
             try:
-                answer = self._call(
-                    action, {field_name: ",".join(chunk)}, lambda data, c=chunk: parse(data, c)
-                )
+                answer = self._call(action, {field_name: ",".join(chunk)}, parse_chunk)
             except SmmApiError as error:
                 error.partial = dict(results)
                 raise
@@ -263,6 +264,7 @@ class Client:
         else:
             kwargs["data"] = payload
         started = time.monotonic()
+        error: SmmApiError | None
         try:
             response = self._session.request(self.transport.method, self.url, **kwargs)
         except requests.exceptions.RequestException as exc:

@@ -7,7 +7,7 @@ field, with a message for a person and the standard API v2 message for a machine
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -55,6 +55,8 @@ REQUIRED_TEXT = {
 WEB_TRAFFIC_DEVICES = {1: "Desktop", 2: "Mobile (Android)", 3: "Mobile (iOS)", 4: "Mixed (Mobile)",
                        5: "Mixed (Mobile & Desktop)"}
 WEB_TRAFFIC_KINDS = {1: "Google keyword", 2: "Custom referrer", 3: "Blank referrer"}
+# A parsed order's fields for `add` besides service, link and quantity: text, or whole numbers.
+Params = dict[str, str | int]
 SUBSCRIPTION_DELAYS = (0, 5, 10, 15, 30, 60, 90, 120, 150, 180, 210, 240, 270, 300, 360, 420, 480, 540, 600)
 
 
@@ -87,10 +89,10 @@ class OrderInput:
     charge: Decimal
     runs: int | None = None
     interval: int | None = None
-    params: dict = field(default_factory=dict)  # every other field `add` sends (comments, country, ...)
+    params: Params = field(default_factory=dict)  # every other field `add` sends (comments, country, ...)
     sends_quantity: bool = True  # packages, lists and subscriptions send no `quantity` field
 
-    def add_fields(self) -> dict:
+    def add_fields(self) -> dict[str, str | int | None]:
         """The fields for smmapi.Client.add besides service and link."""
         return add_fields(quantity=self.quantity if self.sends_quantity else None, runs=self.runs,
                           interval=self.interval, params=self.params)
@@ -101,9 +103,11 @@ def sends_quantity(service_type: ServiceType) -> bool:
     return service_type not in PACKAGES and service_type not in LINE_COUNTED and service_type != T.SUBSCRIPTIONS
 
 
-def add_fields(*, quantity: int | None, runs: int | None, interval: int | None, params: dict) -> dict:
+def add_fields(
+    *, quantity: int | None, runs: int | None, interval: int | None, params: Mapping[str, str | int]
+) -> dict[str, str | int | None]:
     """The `add` fields of a stored order (the panel keeps these columns) or of a parsed one."""
-    fields = dict(params)
+    fields: dict[str, str | int | None] = dict(params)
     if quantity:
         fields["quantity"] = quantity
     if runs:
@@ -117,16 +121,16 @@ def per_thousand(rate: Decimal, units: int) -> Decimal:
 
 def parse_order(terms: Terms, fields: Mapping[str, object]) -> OrderInput:
     """Validate an order's fields for a service and say what it means. Raises InvalidOrder."""
-    fields = {k: "" if v is None else str(v) for k, v in fields.items()}
+    text = {k: "" if v is None else str(v) for k, v in fields.items()}
     if terms.type == T.SUBSCRIPTIONS:
-        order = _subscription(terms, fields)
+        order = _subscription(terms, text)
     elif terms.type in PACKAGES and terms.type not in LINE_COUNTED:
-        order = OrderInput(link=check_link(fields.get("link", "")), quantity=1, units=1,
+        order = OrderInput(link=check_link(text.get("link", "")), quantity=1, units=1,
                            charge=_money(terms.rate), sends_quantity=False)
     elif terms.type in LINE_COUNTED:
-        order = _line_counted(terms, fields)
+        order = _line_counted(terms, text)
     else:
-        order = _quantity_based(terms, fields)
+        order = _quantity_based(terms, text)
     return order
 
 
@@ -149,7 +153,7 @@ def lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
 
 
-def _money(value) -> Decimal:
+def _money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(_MONEY, rounding=ROUND_HALF_UP)
 
 
@@ -168,7 +172,7 @@ def _line_counted(terms: Terms, fields: dict[str, str]) -> OrderInput:
     else:
         count = _within_limits(name, len(items), terms)
         charge = per_thousand(terms.rate, count)
-    params = {name: "\n".join(items)}
+    params: Params = {name: "\n".join(items)}
     params.update({n: _required(fields, n) for n in REQUIRED_TEXT.get(terms.type, ())})
     return OrderInput(link=link, quantity=count, units=count, charge=charge, params=params, sends_quantity=False)
 
@@ -184,7 +188,7 @@ def _quantity_based(terms: Terms, fields: dict[str, str]) -> OrderInput:
     )
 
 
-def _type_params(service_type: ServiceType, fields: dict[str, str]) -> dict:
+def _type_params(service_type: ServiceType, fields: dict[str, str]) -> Params:
     if service_type == T.WEB_TRAFFIC:
         return _web_traffic(fields)
     if service_type == T.POLL:
@@ -192,8 +196,8 @@ def _type_params(service_type: ServiceType, fields: dict[str, str]) -> dict:
     return {name: _required(fields, name) for name in REQUIRED_TEXT.get(service_type, ())}
 
 
-def _web_traffic(fields: dict[str, str]) -> dict:
-    params = {
+def _web_traffic(fields: dict[str, str]) -> Params:
+    params: Params = {
         "country": _required(fields, "country"),
         "device": _choice(fields, "device", WEB_TRAFFIC_DEVICES),
         "type_of_traffic": _choice(fields, "type_of_traffic", WEB_TRAFFIC_KINDS),
@@ -226,7 +230,7 @@ def _subscription(terms: Terms, fields: dict[str, str]) -> OrderInput:
     if old_posts < 0:
         raise InvalidOrder("old_posts", "Old posts cannot be negative.", INCORRECT_REQUEST)
     _at_most("old_posts", old_posts)
-    params = {"username": username, "min": low, "max": high, "posts": posts, "old_posts": old_posts,
+    params: Params = {"username": username, "min": low, "max": high, "posts": posts, "old_posts": old_posts,
               "delay": _choice(fields, "delay", SUBSCRIPTION_DELAYS)}
     if fields.get("expiry", "").strip():
         params["expiry"] = _date(fields, "expiry")
@@ -268,7 +272,7 @@ def _at_most(name: str, number: int) -> int:
     return number
 
 
-def _choice(fields: dict[str, str], name: str, allowed) -> int:
+def _choice(fields: dict[str, str], name: str, allowed: Container[int]) -> int:
     number = _int(fields, name)
     if number not in allowed:
         raise InvalidOrder(name, f"Choose a valid {_label(name)}.", INCORRECT_REQUEST)

@@ -310,7 +310,7 @@ def parse_balance(data: object) -> Balance:
     _raise_for_refusal(data)
     data = _unwrap_single(data)
     amount = parse_decimal(data.get("balance")) if isinstance(data, dict) else None
-    if amount is None:
+    if amount is None or not isinstance(data, dict):
         raise Ambiguous(f"balance answer has no parseable balance ({_shape(data)})")
     return Balance(amount=amount, currency=_text(data.get("currency")))
 
