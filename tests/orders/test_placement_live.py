@@ -1,6 +1,5 @@
 """Orders sent to the sandbox provider over real HTTP, with its faults, then polled to the end."""
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -16,6 +15,7 @@ from sandbox import faults
 from sandbox.catalog import ensure_catalog
 from sandbox.models import SandboxOrder
 from sandbox.services import create_account
+from tests.waiting import live_server_idle, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,7 +65,7 @@ def test_a_slow_answer_past_the_read_timeout_is_ambiguous(world):
     order = place(user, service, "https://instagram.com/p/slow")
     faults.inject("slow", action="add", seconds=1.0)
     assert order_send(order.pk) == "failed"
-    time.sleep(0.8)  # let the sandbox finish its slow answer before the test database goes away
+    wait_until(live_server_idle, what="the sandbox to finish its slow answer")  # before the flush
 
 
 def test_a_refusal_for_lack_of_funds_upstream_keeps_the_order_queued(world):

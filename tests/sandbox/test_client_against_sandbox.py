@@ -25,6 +25,7 @@ from smmapi import (
     ServiceType,
     Transport,
 )
+from tests.waiting import live_server_idle, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -248,7 +249,7 @@ def test_a_slow_answer_past_the_read_timeout_is_ambiguous(connect):
     with pytest.raises(Ambiguous):
         place(connect(read_timeout=0.2))
     assert time.monotonic() - started < 0.6
-    time.sleep(0.5)  # let the sandbox finish the slow answer before the database is flushed
+    wait_until(live_server_idle, what="the sandbox to finish its slow answer")  # before the flush
 
 
 def test_a_dropped_connection_is_ambiguous_and_fast(api):
