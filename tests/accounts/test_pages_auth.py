@@ -111,7 +111,7 @@ def test_password_reset_sends_an_email_with_a_link_that_sets_a_new_password(clie
     assert form_page.context["validlink"]
     done = client.post(form_page.redirect_chain[-1][0], {"new_password1": "reset-phrase-77",
                                                          "new_password2": "reset-phrase-77"})
-    assert done.status_code == 302
+    assert done.status_code == 302 and done.url == reverse("password_reset_complete")
     alice.refresh_from_db()
     assert alice.check_password("reset-phrase-77")
 

@@ -117,7 +117,7 @@ def test_staff_edit_name_description_category_and_limits(staff):
     tiktok = Category.objects.create(name="TikTok")
     response = _edit(staff, service, name="Real followers", description="Fast", category=tiktok.pk,
                      min_quantity=100, max_quantity=5000)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url.startswith(reverse("staff_catalog:services"))
     service.refresh_from_db()
     assert (service.name, service.description, service.category, service.min_quantity, service.max_quantity) == (
         "Real followers", "Fast", tiktok, 100, 5000

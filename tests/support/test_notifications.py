@@ -414,7 +414,7 @@ def test_the_list_is_paginated_and_mark_all_read_marks_the_other_pages_too(clien
     assert html.count('<li id="notification-') == 25 and "Mark all read" in html and "Page 1 of 2" in html
     assert Notification.objects.filter(channel=INAPP, read_at__isnull=True).count() == 5
     response = client.post(reverse("notifications:mark_read"))
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url == reverse("notifications:list")
     assert not Notification.objects.filter(channel=INAPP, read_at__isnull=True).exists()
 
 
@@ -446,7 +446,7 @@ def test_the_settings_page_switches_a_kind_off(client, alice, broker):
     assert not NotificationPreference.objects.exists()  # made on the first save, not by looking
     response = client.post(reverse("notifications:preferences"),
                            {"ticket_reply": "on", "payment_credited": "on", "refill_finished": "on"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url == reverse("notifications:preferences")
     preference = NotificationPreference.objects.get(user=alice)
     assert (preference.order_finished, preference.ticket_reply) == (False, True)
     order = OrderFactory(user=alice, status="Completed")

@@ -161,7 +161,7 @@ def test_a_customer_is_refused_the_staff_pages(client, alice):
 def test_a_staff_reply_answers_the_ticket_marks_it_unread_for_the_customer_and_is_audited(staff, alice, carol):
     ticket = make_ticket(alice)
     response = staff.post(reply(ticket), {"body": "We refilled it."})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url == reverse("staff_tickets:detail", args=[ticket.pk])
     ticket.refresh_from_db()
     assert (ticket.status, ticket.customer_unread, ticket.staff_unread) == ("answered", True, False)
     message = ticket.messages.last()

@@ -181,7 +181,7 @@ def test_a_customer_reply_reopens_an_answered_or_waiting_ticket(customer, alice,
     for status in ("answered", "waiting"):
         Ticket.objects.filter(pk=ticket.pk).update(status=status, staff_unread=False)
         response = customer.post(reply_url(ticket), {"body": f"Still waiting ({status})"})
-        assert response.status_code == 302
+        assert response.status_code == 302 and response.url == reverse("support:ticket", args=[ticket.pk])
         ticket.refresh_from_db()
         assert ticket.status == "open" and ticket.staff_unread
     assert ticket.messages.count() == 3
