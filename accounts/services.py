@@ -7,7 +7,7 @@ from django.db import connections, router, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from core.bulk import bulk_insert_rows, bulk_update_rows, pg_array
+from core.bulk import bulk_insert_rows, bulk_update_rows, cast_db_type, concrete_field, pg_array
 from core.locks import row_lock
 from core.services import audit
 
@@ -71,7 +71,7 @@ def _move_in_one_statement(connection, entry: LedgerEntry, may_go_negative: bool
     users, ledger = User._meta, LedgerEntry._meta
     table, pk, balance = quote(users.db_table), quote(users.pk.column), quote(users.get_field("balance").column)
     names = ["user_id", "kind", "amount", "order_id", "payment_id", "note", "created_by_id", "created_at"]
-    fields = [ledger.get_field(name.removesuffix("_id")) for name in names]
+    fields = [concrete_field(ledger, name.removesuffix("_id")) for name in names]
     values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
     columns = ", ".join(quote(field.column) for field in fields)
     covered, covered_params = ("", []) if may_go_negative else (f" AND {balance} + %s >= 0", [entry.amount])
@@ -177,8 +177,9 @@ def _lock_balances(connection, user_ids: list[int]) -> dict[int, Decimal]:
     quote = connection.ops.quote_name
     table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
     balance = quote(User._meta.get_field("balance").column)
+    params: list[object]
     if connection.vendor == "postgresql":  # one array parameter: see core.lookups
-        where, params = f"= ANY(%s::{User._meta.pk.cast_db_type(connection)}[])", [pg_array(user_ids)]
+        where, params = f"= ANY(%s::{cast_db_type(User._meta.pk, connection)}[])", [pg_array(user_ids)]
     else:
         where, params = f"IN ({', '.join(['%s'] * len(user_ids))})", user_ids
     with connection.cursor() as cursor:
@@ -268,7 +269,7 @@ def api_key_networks_set(*, user: User, networks: list[str]) -> None:
     lately are forgotten when the list is emptied: they are only kept while there is a list."""
     if len(networks) > MAX_ALLOWED_NETWORKS:
         raise ValueError(f"at most {MAX_ALLOWED_NETWORKS} addresses or networks")
-    fields = {"api_allowed_networks": list(networks)}
+    fields: dict[str, object] = {"api_allowed_networks": list(networks)}
     if not networks:
         fields["api_recent_addresses"] = {}
     User.objects.filter(pk=user.pk).update(**fields)

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from .admin_base import AuditedAdmin, ReadOnlyAdmin
+from .admin_base import AuditedAdmin, ModelAdmin, ReadOnlyAdmin
 from .models import AuditEntry, Heartbeat, SiteSettings, StaffNotice
 
 
@@ -11,20 +12,20 @@ class StaffNoticeAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ModelAdmin):
     """Read only: the trail is written by the actions it records, never by hand."""
 
     list_display = ["created_at", "actor", "action", "target_type", "target_id", "target_repr"]
     list_filter = ["target_type"]
     search_fields = ["action", "target_id", "actor__username"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -32,10 +33,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 class SiteSettingsAdmin(AuditedAdmin):
     list_display = ["__str__", "new_services_on_sale", "updated_at"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return not SiteSettings.objects.exists()
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

@@ -9,5 +9,5 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
 
-    def ready(self):
+    def ready(self) -> None:
         from . import lookups  # noqa: F401 - registers `__any`

@@ -5,7 +5,9 @@ catalog sync has to go through real HTTP somewhere, so it goes through a short-l
 """
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.core.wsgi import get_wsgi_application
@@ -13,18 +15,18 @@ from django.db import connections
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 class _Server(WSGIServer):
-    def close_request(self, request):
+    def close_request(self, request: Any) -> None:
         connections.close_all()  # the serving thread's own: it ends with the block, and must not leave them open
         super().close_request(request)
 
 
 @contextmanager
-def serve_self():
+def serve_self() -> Iterator[str]:
     """Yield the base URL (http://127.0.0.1:PORT) of this project, served until the block ends."""
     server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_Server,
                          handler_class=_QuietHandler)

@@ -8,8 +8,10 @@ other held FOR UPDATE while waiting for a user the first had locked (bench/load.
 spelling is `select_for_update(no_key=True)`; raw SQL takes `row_lock(connection)`.
 """
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 
-def row_lock(connection) -> str:
+
+def row_lock(connection: BaseDatabaseWrapper) -> str:
     """The locking clause for a SELECT of rows about to be updated (not their keys), or "" where the
     database has none (SQLite: its IMMEDIATE transaction already holds the write lock)."""
     if connection.vendor == "postgresql":

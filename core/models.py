@@ -1,6 +1,8 @@
 """What every app shares: staff notices, the audit trail, the site's settings, the background processes'
 heartbeats. The tables keep the names they had when these lived in `panel` (db_table)."""
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,7 +27,7 @@ class StaffNotice(models.Model):
         db_table = "panel_staffnotice"
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.subject
 
 
@@ -50,15 +52,15 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.action} on {self.target_type} {self.target_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValidationError("Audit entries are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ValidationError("Audit entries are append-only.")
 
 
@@ -74,7 +76,7 @@ class SiteSettings(models.Model):
         db_table = "panel_sitesettings"
         verbose_name_plural = "site settings"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "Site settings"
 
     @classmethod
@@ -92,5 +94,5 @@ class Heartbeat(models.Model):
     class Meta:
         db_table = "panel_heartbeat"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} at {self.at}"

@@ -8,11 +8,12 @@ from the right of X-Forwarded-For; entries further left were sent by the client 
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_ip(request) -> str:
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+def client_ip(request: HttpRequest) -> str:
+    remote: str = request.META.get("REMOTE_ADDR", "") or ""
+    count: int = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if count <= 0:
         return remote
     chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]

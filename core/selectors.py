@@ -1,18 +1,21 @@
 """Reads of the site shell."""
 
-from .models import StaffNotice
+from datetime import date
+
+from django.db.models import QuerySet
+
+from .models import AuditEntry, StaffNotice
 
 
-def staff_notices_unresolved(*, limit: int = 100):
+def staff_notices_unresolved(*, limit: int = 100) -> list[StaffNotice]:
     """What staff still has to look at, newest first."""
     return list(StaffNotice.objects.filter(resolved_at__isnull=True).order_by("-created_at", "-id")[:limit])
 
 
 def audit_entries(*, actor: str = "", action: str = "", target_type: str = "", target_id: str = "",
-                  date_from=None, date_to=None):
+                  date_from: date | None = None, date_to: date | None = None) -> QuerySet[AuditEntry]:
     """The audit trail, newest first, filtered; `action` matches a prefix ("order." for every order action)."""
     from .dates import within_days
-    from .models import AuditEntry
 
     entries = AuditEntry.objects.select_related("actor").order_by("-created_at", "-id")
     if actor:
@@ -27,6 +30,4 @@ def audit_entries(*, actor: str = "", action: str = "", target_type: str = "", t
 
 
 def audit_target_types() -> list[str]:
-    from .models import AuditEntry
-
     return list(AuditEntry.objects.order_by("target_type").values_list("target_type", flat=True).distinct())

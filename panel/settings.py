@@ -9,6 +9,7 @@ import hmac
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -318,7 +319,7 @@ POLL_BACKOFF_MAX_SECONDS = env.float("POLL_BACKOFF_MAX_SECONDS", default=3600.0)
 # One JSON object a line with the request's (or Celery task's) id in production (LOG_FORMAT=json, the default
 # with DEBUG off), plain lines in development; every line passes panel.logs.RedactSecrets first.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "panel.logs.RequestIdFilter"}, "redact": {"()": "panel.logs.RedactSecrets"}},

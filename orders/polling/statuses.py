@@ -28,7 +28,7 @@ from accounts.services import wallet_refund_orders
 from catalog import backoff
 from catalog.models import Provider
 from core import events as announce
-from core.bulk import bulk_insert_rows, bulk_update_rows, pg_array
+from core.bulk import bulk_insert_rows, bulk_update_rows, cast_db_type, concrete_field, pg_array
 from core.services import notice_once
 
 from ..models import Order, OrderEvent
@@ -91,13 +91,13 @@ def _claim_sql(alias: str, vendor: str, count: int):
     connection = connections[alias]
     qn = connection.ops.quote_name
     meta = Order._meta
-    column = {name: qn(meta.get_field(name).column) for name in ("last_polled_at", "state", "status")}
+    column = {name: qn(concrete_field(meta, name).column) for name in ("last_polled_at", "state", "status")}
     if vendor == "postgresql":  # one array parameter: see core.lookups
-        ids_sql, ids = f"= ANY(%s::{meta.pk.cast_db_type(connection)}[])", (lambda order_ids: [pg_array(order_ids)])
+        ids_sql, ids = f"= ANY(%s::{cast_db_type(meta.pk, connection)}[])", (lambda order_ids: [pg_array(order_ids)])
     else:
         ids_sql, ids = f"IN ({', '.join(['%s'] * count)})", list
     finals = ", ".join(["%s"] * len(Order.FINAL_STATUSES))
-    returning = ", ".join(qn(meta.get_field(name).column) for name in PolledOrder.READ)
+    returning = ", ".join(qn(concrete_field(meta, name).column) for name in PolledOrder.READ)
     last = column["last_polled_at"]
     sql = (f"UPDATE {qn(meta.db_table)} SET {qn(meta.get_field('previous_polled_at').column)} = {last}, {last} = %s "
            f"WHERE {qn(meta.pk.column)} {ids_sql} AND {column['state']} = %s AND {column['status']} NOT IN ({finals}) "
