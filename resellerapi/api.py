@@ -201,12 +201,16 @@ def throttle(user_id: int) -> None:
     if limit <= 0:
         return
     name = f"resellerapi:rate:{user_id}:{int(time.time() // 60)}"
-    cache.add(name, 0, timeout=120)
     try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.set(name, 1, timeout=120)
-        count = 1
+        cache.add(name, 0, timeout=120)
+        try:
+            count = cache.incr(name)
+        except ValueError:  # expired between add and incr
+            cache.set(name, 1, timeout=120)
+            count = 1
+    except Exception:  # the cache (Redis) is down: a throttle is no reason to refuse orders (core.ratelimit too)
+        log.warning("reseller API: the rate limit's cache is unavailable; letting the call through", exc_info=True)
+        return
     if count > limit:
         raise ApiError(TOO_MANY_REQUESTS)
 

@@ -101,3 +101,18 @@ def test_requests_with_a_wrong_key_count_against_no_one(call, key, settings):
     for _ in range(5):
         call("balance", key="wrong")
     assert "balance" in call("balance")
+
+
+def test_with_the_rate_limits_cache_down_calls_go_through_and_staff_are_warned(call, key, monkeypatch, caplog):
+    """Redis down (the cache and the limit's counts): the limit cannot count, and refusing every reseller's
+    orders for it would be worse than not counting for a while."""
+
+    class Down:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+        incr = set = add
+
+    monkeypatch.setattr(api, "cache", Down())
+    assert "balance" in call("balance")
+    assert "rate limit's cache is unavailable" in caplog.text
