@@ -34,7 +34,12 @@ class HeartbeatScheduler(PersistentScheduler):
 
     @staticmethod
     def _safely(step) -> None:
+        from django.db import close_old_connections
+
         try:
+            # As Django does around each request: a connection the database dropped (a restart) is closed
+            # and the next query opens a new one, rather than every tick failing on it for good.
+            close_old_connections()
             step()
         except Exception:  # the database down must not stop beat from sending what it can
             log.warning("beat: %s failed", step.__name__, exc_info=True)
