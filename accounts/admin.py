@@ -12,7 +12,7 @@ class PanelUserAdmin(AuditedAdmin, UserAdmin):
 
     readonly_fields = ["balance", "api_last_used_at", "flagged_at", "last_login", "date_joined"]
     list_display = ["username", "email", "is_staff", "is_active", "balance", "flagged_at"]
-    fieldsets = [*UserAdmin.fieldsets, ("Panel", {"fields": ["balance", "discount_percent", "discount_below_cost",
+    fieldsets = [*(UserAdmin.fieldsets or ()), ("Panel", {"fields": ["balance", "discount_percent", "discount_below_cost",
                                                            "flagged_at", "flag_reason", "api_last_used_at"]})]
 
 

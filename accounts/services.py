@@ -1,6 +1,7 @@
 """Writes on accounts. Each function is one use case in one transaction."""
 
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import connections, router, transaction
@@ -177,7 +178,7 @@ def _lock_balances(connection, user_ids: list[int]) -> dict[int, Decimal]:
     quote = connection.ops.quote_name
     table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
     balance = quote(User._meta.get_field("balance").column)
-    params: list[object]
+    params: Sequence[object]
     if connection.vendor == "postgresql":  # one array parameter: see core.lookups
         where, params = f"= ANY(%s::{cast_db_type(User._meta.pk, connection)}[])", [pg_array(user_ids)]
     else:

@@ -42,9 +42,9 @@ def _customers():
     `last_seen` (the later of the last login and the last API call) and `key_tail` (the API key's last
     characters). The key's digest and the password hash are not loaded: a page cannot show what it never held.
     Subqueries rather than joins: a join of both the ledger and the orders would multiply the rows summed."""
-    spent = LedgerEntry.objects.filter(user=OuterRef("pk"), kind__in=[LedgerEntry.Kind.CHARGE,
-                                                                        LedgerEntry.Kind.REFUND])
-    spent = spent.order_by().values("user").annotate(total=MoneySum(-F("amount"))).values("total")
+    entries = LedgerEntry.objects.filter(user=OuterRef("pk"), kind__in=[LedgerEntry.Kind.CHARGE,
+                                                                          LedgerEntry.Kind.REFUND])
+    spent = entries.order_by().values("user").annotate(total=MoneySum(-F("amount"))).values("total")
     orders = Order.objects.filter(user=OuterRef("pk")).order_by().values("user").annotate(n=Count("pk")).values("n")
     return User.objects.filter(is_staff=False).defer("api_key_digest", "password").annotate(
         spent=_MoneySubquery(spent),

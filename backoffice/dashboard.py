@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Aggregate, Count, Min, Q
 from django.utils import timezone
 
 from accounts.money import ZERO, MoneySum
@@ -57,7 +57,7 @@ class Money:
 
 def business(periods: Periods) -> dict[str, Money]:
     """Revenue, cost, profit and order counts today, this month and over the last 30 days. One query."""
-    sums = {}
+    sums: dict[str, Aggregate] = {}
     for name in ("today", "month", "last_30"):
         placed = Q(created_at__gte=getattr(periods, name))
         sums[f"{name}_charge"] = MoneySum("charge", filter=placed)
@@ -74,7 +74,7 @@ def business(periods: Periods) -> dict[str, Money]:
 
 def deposits(periods: Periods) -> dict[str, tuple[int, Decimal]]:
     """Payments credited (count, amount put on balances) today, this month, last 30 days. One query."""
-    sums = {}
+    sums: dict[str, Aggregate] = {}
     for name in ("today", "month", "last_30"):
         paid = Q(paid_at__gte=getattr(periods, name))
         sums[f"{name}_n"] = Count("id", filter=paid)

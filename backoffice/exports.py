@@ -30,7 +30,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 # kind: (model, [(header, column)], what the file is called)
-EXPORTS = {
+EXPORTS: dict[str, tuple[type[Order] | type[LedgerEntry] | type[Payment], list[tuple[str, str]]]] = {
     "orders": (Order, [
         ("id", "id"), ("created_at", "created_at"), ("username", "user__username"), ("service", "service__name"),
         ("provider", "provider__name"), ("link", "link"), ("quantity", "quantity"), ("charge", "charge"),

@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -12,8 +13,8 @@ from .models import Provider
 log = logging.getLogger(__name__)
 
 
-def record_success(provider: Provider, *, balance=None, currency: str | None = None) -> None:
-    fields = {"last_success_at": timezone.now()}
+def record_success(provider: Provider, *, balance: Decimal | None = None, currency: str | None = None) -> None:
+    fields: dict[str, object] = {"last_success_at": timezone.now()}
     if balance is not None:
         fields.update(balance=balance, balance_currency=currency or "")
         level = provider.low_balance_warning

@@ -240,6 +240,9 @@ class CustomerRate(models.Model):
     below_cost_confirmed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Set by customer_rates_for_staff, not a column: what 1000 units of the service cost the panel.
+    cost: Decimal
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "service"], name="one_custom_rate_per_customer_and_service"),

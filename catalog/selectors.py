@@ -1,7 +1,9 @@
 """Reads of the catalog."""
 
+import functools
 import statistics
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
@@ -105,7 +107,7 @@ def services_for_staff(
     return services.order_by("category__sort_order", "category__name", "sort_order", "id")
 
 
-def service_cost(service: Service):
+def service_cost(service: Service) -> Decimal:
     """What 1000 units of the service cost the panel; needs provider_service__provider loaded."""
     mirror = service.provider_service
     return cost_rate(provider_rate=mirror.rate, exchange_rate=mirror.provider.exchange_rate)
@@ -188,7 +190,7 @@ def apply_customer_prices(services, user) -> None:
         list_rate = getattr(service, "list_rate", service.rate)
         service.list_rate = list_rate
         service.rate = list_rate if prices is None else prices.rate_of(
-            service.pk, list_rate, lambda service=service: service_cost(service))
+            service.pk, list_rate, functools.partial(service_cost, service))
 
 
 def _cost_loaded(service: Service) -> bool:

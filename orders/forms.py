@@ -105,7 +105,7 @@ def _build_field(name: str, service) -> forms.Field:
         attrs.update(inputmode="numeric", step="1", min="1" if name != "old_posts" else "0")
         if name in ("quantity", "min", "max"):
             attrs.update(min=str(service.min_quantity), max=str(service.max_quantity))
-        widget = forms.NumberInput(attrs=attrs)
+        widget: forms.Widget = forms.NumberInput(attrs=attrs)
     elif spec.kind == "lines":
         widget = forms.Textarea(attrs={**attrs, "rows": 5})
     elif spec.kind == "select":
@@ -178,7 +178,7 @@ class OrderForm(forms.Form):
     def _problem(self, refused: OrderRefused) -> tuple[str, str]:
         """(label, message); the label only when the message does not already say which input it means."""
         field = self.fields.get(refused.field)
-        label = field.label if field is not None else ""
+        label = str(field.label or "") if field is not None else ""  # every field here has its label
         if label.split(" (")[0].lower() in refused.message.lower():
             label = ""
         return (label, refused.message)

@@ -58,7 +58,7 @@ class MassBatch:
 
     @property
     def total(self) -> Decimal:
-        return sum((line.charge for line in self.ok_lines), Decimal("0"))
+        return sum((line.charge for line in self.ok_lines if line.charge is not None), Decimal("0"))
 
     @property
     def covered(self) -> bool:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, Q
@@ -12,7 +13,18 @@ from core.text import as_id
 
 from .models import Order, OrderEvent, Refill
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 MAX_SEARCH_LENGTH = 200
+
+
+class _Refills(TypedDict):
+    refill_list: list[Refill]  # Prefetch("refills", ..., to_attr="refill_list"), newest first
+
+
+# An order with its refills prefetched, as order_for_viewer (and support's ticket pages) read it.
+OrderWithRefills: TypeAlias = "WithAnnotations[Order, _Refills]"
 
 
 def orders_for_customer(*, user, status: str | None = None, search: str = ""):
@@ -33,7 +45,7 @@ def orders_for_customer(*, user, status: str | None = None, search: str = ""):
     return orders.order_by("-id")
 
 
-def order_for_viewer(*, user, order_id: int) -> Order | None:
+def order_for_viewer(*, user, order_id: int) -> "OrderWithRefills | None":
     """One order as `user` may see it, with its timeline in `order.timeline`; None when not theirs.
 
     Customers see their own orders and the events meant for them; staff see any order and every event.
@@ -58,7 +70,7 @@ def order_is_live(order: Order) -> bool:
     return not order.is_final and order.state not in (Order.State.REJECTED, Order.State.CANCELED)
 
 
-def order_page_is_live(order: Order) -> bool:
+def order_page_is_live(order: OrderWithRefills) -> bool:
     """The order's page also keeps refreshing while a refill of it is open, so that the customer who asked
     for one sees it go from Queued to Completed. Needs `order.refill_list` (order_for_viewer prefetches it)."""
     return order_is_live(order) or any(refill.is_open for refill in order.refill_list)
@@ -88,7 +100,7 @@ def order_can_cancel(order: Order) -> bool:
             and order.cancel_state not in (Order.Cancel.REQUESTED, Order.Cancel.ACCEPTED))
 
 
-def order_can_refill(order: Order) -> bool:
+def order_can_refill(order: OrderWithRefills) -> bool:
     """Needs `order.refill_list` (order_for_viewer prefetches it)."""
     return (order.state == Order.State.PLACED and order.service.refill
             and order.status in (Order.Status.COMPLETED, Order.Status.PARTIAL)

@@ -155,7 +155,7 @@ def _new_order_page(request, service, *, category_id, form=None):
 def _service_select_context(*, category_id, service, user):
     services = catalog_selectors.services_for_order_form(category_id=category_id, user=user)
     for item in services:
-        item.price_label = price_label(item)
+        item.price_label = price_label(item)  # type: ignore[attr-defined]  # for the template, not a column
     return {"services": services, "service_id": service.pk if service else None}
 
 

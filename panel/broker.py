@@ -32,7 +32,7 @@ class Channel(filesystem.Channel):
     _unreadable_since: float | None = None
     _warned_at: float = 0.0
 
-    def _get(self, queue):
+    def _get(self, queue):  # type: ignore[override]  # filesystem.Channel's own signature, narrower than the base's
         try:
             message = super()._get(queue)
         except Empty:
@@ -56,7 +56,7 @@ class Channel(filesystem.Channel):
                         monotonic() - self._unreadable_since)
             self._unreadable_since = None
 
-    def _put(self, queue, payload, **kwargs):
+    def _put(self, queue, payload, **kwargs):  # type: ignore[override]  # as filesystem.Channel's
         # kombu's own name: consumers take messages in the order of this millisecond stamp.
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)

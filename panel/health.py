@@ -154,7 +154,7 @@ def _respond(names) -> JsonResponse:
     ok, report = run_checks(names)
     response = JsonResponse({"status": "ok" if ok else "failing", "checks": report}, status=200 if ok else 503)
     response["Cache-Control"] = "no-store"
-    response._has_been_logged = True  # each failing check logged its warning: no "Service Unavailable" error too
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's private flag; each failing check logged its warning: no "Service Unavailable" error too
     return response
 
 

@@ -2,6 +2,7 @@
 form only reads the inputs and puts the services' refusals next to the field they name."""
 
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django import forms
 
@@ -33,7 +34,7 @@ class AddFundsForm(forms.Form):
     def __init__(self, *args, methods=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.methods = methods_on_offer() if methods is None else methods
-        self.fields["method"].queryset = PaymentMethod.objects.filter(pk__in=[m.pk for m in self.methods])
+        cast(forms.ModelChoiceField, self.fields["method"]).queryset = PaymentMethod.objects.filter(pk__in=[m.pk for m in self.methods])
         if len(self.methods) == 1 and not self.is_bound:
             self.initial.setdefault("method", self.methods[0].pk)
 

@@ -276,7 +276,7 @@ def _mismatch(payment: Payment, notice: Notice) -> str:
                 f"asked for {money_str(payment.total)} {payment.currency}.")
     if notice.outcome in (Outcome.PARTIAL, Outcome.OVERPAID) and notice.received is None:
         return "The gateway says a different amount arrived, but not how much."
-    if notice.outcome == Outcome.PARTIAL and not 0 <= notice.received < payment.total:
+    if notice.outcome == Outcome.PARTIAL and notice.received is not None and not 0 <= notice.received < payment.total:
         return (f"The gateway says too little arrived, yet gives {money_str(notice.received)} "
                 f"{payment.currency} of {money_str(payment.total)}.")
     if notice.outcome == Outcome.OVERPAID and not notice.received > payment.total:

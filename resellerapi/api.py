@@ -11,8 +11,8 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -98,7 +98,7 @@ def _log_unexpected(fields: dict[str, str]) -> None:
 def request_fields(request: HttpRequest) -> dict[str, str]:
     """The fields from the query string, then a form or JSON body (the body wins). Raises ApiError."""
     try:
-        fields = dict(request.GET.items())
+        fields = request.GET.dict()  # the last value of each field, as dict(items()) gives them
         fields.update(_body_fields(request))
     except ApiError:
         raise
@@ -114,8 +114,8 @@ def _body_fields(request: HttpRequest) -> dict[str, str]:
     content_type = request.content_type or ""
     if content_type in FORM_TYPES:
         if request.method == "POST":
-            return dict(request.POST.items())
-        return dict(QueryDict(request.body, encoding=request.encoding).items())
+            return request.POST.dict()
+        return QueryDict(request.body, encoding=request.encoding).dict()
     body = request.body
     looks_like_json = body.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{"  # JSON sent as text/plain
     if content_type == "application/json" or content_type.endswith("+json") or looks_like_json:
@@ -159,6 +159,15 @@ def _storable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_T = TypeVar("_T")
+
+
+def _by_token(found: Mapping[int, _T], token: str) -> _T | None:
+    """What `found` holds for the ID `token` says, or None: nothing is found for a token that is no ID."""
+    number = parse_id(token)
+    return found.get(number) if number is not None else None
 
 
 def parse_id(token: str) -> int | None:
@@ -258,7 +267,7 @@ def status(user, fields: dict[str, str]) -> dict:
     if fields.get("orders", "").strip():
         tokens = id_list(fields["orders"])
         found = selectors.orders_by_id(user=user, ids=_ids(tokens))
-        return {token: _status_item(found.get(parse_id(token))) for token in tokens}
+        return {token: _status_item(_by_token(found, token)) for token in tokens}
     if not fields.get("order", "").strip():
         raise ApiError(INCORRECT_REQUEST)
     order_id = parse_id(fields["order"])
@@ -307,14 +316,14 @@ def refill(user, fields: dict[str, str]) -> Any:
     return {"refill": str(create(fields["order"]))}
 
 
-REFILL_STATUSES = {Refill.Status.QUEUED: "Pending"}  # queued here, not yet sent upstream: Pending to a client
+REFILL_STATUSES: dict[str, str] = {Refill.Status.QUEUED: "Pending"}  # queued here, not yet sent upstream: Pending to a client
 
 
 def refill_status(user, fields: dict[str, str]) -> Any:
     if fields.get("refills", "").strip():
         tokens = id_list(fields["refills"])
         found = selectors.refill_statuses_by_id(user=user, ids=_ids(tokens))
-        return [{"refill": id_out(token), "status": _refill_item(found.get(parse_id(token)))} for token in tokens]
+        return [{"refill": id_out(token), "status": _refill_item(_by_token(found, token))} for token in tokens]
     if not fields.get("refill", "").strip():
         raise ApiError(INCORRECT_REQUEST)
     refill_id = parse_id(fields["refill"])

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User, api_key_digest
 from catalog.models import ProviderService, Service
 from catalog.selectors import apply_customer_prices, services_for_sale
+from core.bulk import concrete_field
 from orders.models import Order, Refill
 
 MAX_KEY_LENGTH = 64  # keys are 32 characters; anything much longer is no key and is not even hashed
@@ -89,7 +90,7 @@ def _note_api_use(user: User, address: str) -> None:
     While the user keeps an allow-list, the address is noted too (refused or not: a refused one is what the
     customer may want to add), at most once a minute per address and in the same UPDATE."""
     now = timezone.now()
-    fields = {}
+    fields: dict[str, object] = {}
     last_used = user.api_last_used_at
     if last_used is None or now - last_used >= API_USE_RESOLUTION:
         fields["api_last_used_at"] = now
@@ -164,7 +165,7 @@ USER_COLUMNS = ("id", "api_key_digest", "balance", "is_staff", "api_last_used_at
 @functools.cache
 def _user_for_key_sql(alias: str) -> str:
     q, meta = connections[alias].ops.quote_name, User._meta
-    columns = ", ".join(q(meta.get_field(name).column) for name in USER_COLUMNS)
+    columns = ", ".join(q(concrete_field(meta, name).column) for name in USER_COLUMNS)
     # api_key_digest is unique: at most one row.
     return (f"SELECT {columns} FROM {q(meta.db_table)} "
             f"WHERE {q(meta.get_field('api_key_digest').column)} = %s AND {q(meta.get_field('is_active').column)}")
@@ -173,7 +174,7 @@ def _user_for_key_sql(alias: str) -> str:
 @functools.cache
 def _service_for_add_sql(alias: str) -> str:
     q, service, mirror = connections[alias].ops.quote_name, Service._meta, ProviderService._meta
-    columns = ", ".join(f"s.{q(service.get_field(name).column)}" for name in SERVICE_COLUMNS)
+    columns = ", ".join(f"s.{q(concrete_field(service, name).column)}" for name in SERVICE_COLUMNS)
     return (f"SELECT {columns}, p.{q(mirror.get_field('provider').column)} AS provider_service_provider_id "
             f"FROM {q(service.db_table)} s INNER JOIN {q(mirror.db_table)} p "
             f"ON p.{q(mirror.pk.column)} = s.{q(service.get_field('provider_service').column)} "

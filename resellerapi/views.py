@@ -2,6 +2,7 @@
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,16 @@ from .forms import AllowListForm
 
 log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    class LoggedInRequest(HttpRequest):
+        """A request that login_required let through: its user is a customer (or staff), never anonymous."""
+
+        user: User
+else:
+    LoggedInRequest = HttpRequest
+
 
 @csrf_exempt  # a machine endpoint authenticated by its key field, never by a session cookie
 def api_v2(request: HttpRequest) -> HttpResponse:
@@ -31,7 +42,7 @@ def api_v2(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": errors.INTERNAL_ERROR})
 
 
-def _page(request: HttpRequest, *, new_key: str = "", allow_form: AllowListForm | None = None,
+def _page(request: LoggedInRequest, *, new_key: str = "", allow_form: AllowListForm | None = None,
           status: int = 200) -> HttpResponse:
     endpoint = request.build_absolute_uri(reverse("resellerapi:v2"))
     user = request.user
@@ -70,14 +81,14 @@ def _page(request: HttpRequest, *, new_key: str = "", allow_form: AllowListForm 
 
 @never_cache
 @login_required
-def api_page(request: HttpRequest) -> HttpResponse:
+def api_page(request: LoggedInRequest) -> HttpResponse:
     return _page(request)
 
 
 @never_cache
 @require_POST
 @login_required
-def api_key_new(request: HttpRequest) -> HttpResponse:
+def api_key_new(request: LoggedInRequest) -> HttpResponse:
     """Make a new key and show it on this answer, the only time it is shown (only its digest is kept). The
     answer is the page itself rather than a redirect: the key is never put in a session or a message store."""
     request.user.refresh_from_db(fields=["api_key_digest"])
@@ -93,7 +104,7 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @login_required
-def api_networks(request: HttpRequest) -> HttpResponse:
+def api_networks(request: LoggedInRequest) -> HttpResponse:
     form = AllowListForm(request.POST)
     if not form.is_valid():
         return _page(request, allow_form=form, status=400)

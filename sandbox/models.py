@@ -23,7 +23,7 @@ def money_field(**kwargs) -> models.DecimalField:
 
 # The exact spellings a v2 provider lists in `services` (the type decides which `add` fields apply): the
 # protocol's own vocabulary from smmapi, less its "Other" for spellings nobody knows.
-ServiceType = models.TextChoices(
+ServiceType = models.TextChoices(  # type: ignore[call-overload]  # the functional API; the stubs take no pairs
     "ServiceType", [(kind.name, kind.value) for kind in smmapi.ServiceType if kind is not smmapi.ServiceType.OTHER]
 )
 

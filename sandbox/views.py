@@ -7,11 +7,13 @@ import socket
 import sys
 import threading
 import time
+from types import FrameType
 from typing import Any
 
 from django.core.servers.basehttp import ServerHandler
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from . import api, faults
@@ -22,7 +24,7 @@ logger = logging.getLogger(__name__)
 HTML_ERROR = (
     "<!DOCTYPE html><html><head><title>{status}</title></head><body><h1>{status} {reason}</h1></body></html>"
 )
-NOT_PERFORMED = {FaultKind.HTML_500: (500, "Internal Server Error"), FaultKind.HTML_502: (502, "Bad Gateway")}
+NOT_PERFORMED: dict[str, tuple[int, str]] = {FaultKind.HTML_500: (500, "Internal Server Error"), FaultKind.HTML_502: (502, "Bad Gateway")}
 
 
 # The test database behind live_server is in-memory SQLite in "shared cache" mode, where a write that meets
@@ -37,7 +39,7 @@ def one_at_a_time():
 
 
 @csrf_exempt
-def api_v2(request: HttpRequest) -> HttpResponse:
+def api_v2(request: HttpRequest) -> HttpResponseBase:
     fields = request_fields(request)
     with one_at_a_time():
         fault = faults.take(action=fields.get("action", "").strip())
@@ -67,11 +69,11 @@ def safe_answer(fields: dict[str, str]) -> Any:
 
 def request_fields(request: HttpRequest) -> dict[str, str]:
     """The request's fields from the query string, a form body or a JSON body (later ones win)."""
-    fields = dict(request.GET.items())
+    fields = request.GET.dict()  # the last value of each field, as dict(items()) gives them
     if request.content_type == "application/json":
         fields.update(json_fields(request.body))
     elif request.method == "POST":
-        fields.update(request.POST.items())
+        fields.update(request.POST.dict())
     return fields
 
 
@@ -96,7 +98,7 @@ def _field_text(value: Any) -> str:
     return str(value)
 
 
-def deliver(answer: Any, fault: SandboxFault | None) -> HttpResponse:
+def deliver(answer: Any, fault: SandboxFault | None) -> HttpResponseBase:
     body = json.dumps(answer).encode()
     if fault is None:
         return HttpResponse(body, content_type="application/json")
@@ -130,13 +132,15 @@ def sever_dev_server_connection() -> None:
     # Django's dev/live server keeps an HTTP/1.1 connection open after an app error mid-body, so the client
     # would wait for the missing bytes until its timeout: a hang, not a drop. Find the server's handler up
     # the stack (it consumes our iterator) and shut its socket so the client sees the connection end now.
-    frame = sys._getframe()
+    frame: FrameType | None = sys._getframe()
     while frame is not None:
         handler = frame.f_locals.get("self")
         if isinstance(handler, ServerHandler):
-            handler.request_handler.close_connection = True
+            # WSGIRequestHandler.handle_one_request sets request_handler on its ServerHandler (not in the stubs).
+            request_handler = handler.request_handler  # type: ignore[attr-defined]
+            request_handler.close_connection = True
             try:
-                handler.request_handler.connection.shutdown(socket.SHUT_RDWR)
+                request_handler.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
             return

@@ -1,6 +1,8 @@
 """Forms of the customer's ticket pages. They collect input and show refusals next to it; the rules (lengths,
 whose orders, closed tickets) live in support.services, which the views call with what these forms hold."""
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 
 from core.text import as_id
@@ -8,9 +10,14 @@ from core.text import as_id
 from .models import Ticket
 from .services import BODY_MAX, MAX_ORDERS, SUBJECT_MAX, TicketRefused
 
+if TYPE_CHECKING:
+    _Form = forms.BaseForm  # what the mixin is mixed into, for its calls to add_error and fields
+else:
+    _Form = object
 
-class RefusalsMixin:
-    refusal_fields: dict = {}  # the service's name of an input -> the form's
+
+class RefusalsMixin(_Form):
+    refusal_fields: dict[str, str] = {}  # the service's name of an input -> the form's
 
     def refuse(self, refused: TicketRefused) -> None:
         """Put a refusal next to the input it names, or above the form when it names none."""
@@ -46,11 +53,12 @@ class TicketForm(RefusalsMixin, forms.Form):
 
     def __init__(self, *args, orders=(), payments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["recent_orders"].choices = [(str(order.pk), _order_label(order)) for order in orders]
+        recent, payment = (cast(forms.ChoiceField, self.fields[name]) for name in ("recent_orders", "payment"))
+        recent.choices = [(str(order.pk), _order_label(order)) for order in orders]
         # Any number passes the form: the service says "No such order" for one that is not the customer's.
-        self.fields["recent_orders"].valid_value = lambda value: as_id(value) is not None
-        self.fields["payment"].choices = [("", "No payment"), *((str(p.pk), _payment_label(p)) for p in payments)]
-        self.fields["payment"].valid_value = lambda value: as_id(value) is not None
+        recent.valid_value = lambda value: as_id(value) is not None  # type: ignore[method-assign]  # any number
+        payment.choices = [("", "No payment"), *((str(p.pk), _payment_label(p)) for p in payments)]
+        payment.valid_value = lambda value: as_id(value) is not None  # type: ignore[method-assign]  # any number
         if not orders:
             del self.fields["recent_orders"]
             self.fields["order_ids"].label = "Order numbers"

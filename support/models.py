@@ -1,6 +1,8 @@
 """Tickets (a customer's question and its thread of messages) and notifications (one message per event and
 recipient, by email, Telegram or in the panel's bell)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,6 +37,9 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
+
+    # Set by ticket_update, not a column: what it changed (field -> new value; empty when nothing did).
+    changes: dict[str, Any]
 
     class Meta:
         ordering = ["-last_message_at", "-id"]

@@ -194,7 +194,8 @@ def amount(value, currency: str | None = None) -> str:
 @functools.cache
 def _path_template(name: str) -> tuple[str, str]:
     marker = 987654321
-    return tuple(reverse(name, args=[marker]).split(str(marker), 1))
+    before, after = reverse(name, args=[marker]).split(str(marker), 1)
+    return before, after
 
 
 def _path(name: str, pk: int) -> str:

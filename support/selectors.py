@@ -1,11 +1,15 @@
 """Reads behind the ticket pages, the customer's and staff's. Each is a fixed number of queries however many
 tickets, messages or orders there are."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import Combinable
 
 from core.text import as_id
 from orders.models import Order, Refill
-from orders.selectors import order_is_live
+from orders.selectors import OrderWithRefills, order_is_live
 from payments.models import Payment
 
 from .models import Ticket, TicketMessage
@@ -13,8 +17,19 @@ from .models import Ticket, TicketMessage
 MAX_SEARCH_LENGTH = 200
 RECENT_CHOICES = 20  # the customer's latest orders and payments offered on the new-ticket form
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def _orders_with_refills():
+
+class _Orders(TypedDict):
+    order_list: list[OrderWithRefills]  # Prefetch("orders", _orders_with_refills(), to_attr="order_list")
+
+
+# A customer's ticket with its orders prefetched, each with its refills: what the ticket page's rows read.
+TicketWithOrders: TypeAlias = "WithAnnotations[Ticket, _Orders]"
+
+
+def _orders_with_refills() -> "QuerySet[OrderWithRefills]":
     """A ticket's orders as their rows and actions need them: the service (refill, cancel) and the refills
     (order_can_refill, order_page_is_live)."""
     return Order.objects.select_related("service").prefetch_related(
@@ -33,7 +48,7 @@ def unread_count_for_customer(*, user) -> int:
     return Ticket.objects.filter(customer=user, customer_unread=True).count()
 
 
-def ticket_for_customer(*, user, ticket_id: int) -> Ticket | None:
+def ticket_for_customer(*, user, ticket_id: int) -> "TicketWithOrders | None":
     """One of the customer's own tickets with what its page shows: the thread without staff's internal notes
     (`ticket.thread`), the attached orders (`ticket.order_list`) and the payment. None for anybody else's."""
     return (Ticket.objects.filter(customer=user, pk=ticket_id).select_related("payment__method")
@@ -44,7 +59,7 @@ def ticket_for_customer(*, user, ticket_id: int) -> Ticket | None:
             .first())
 
 
-def ticket_orders_for_customer(*, user, ticket_id: int) -> Ticket | None:
+def ticket_orders_for_customer(*, user, ticket_id: int) -> "TicketWithOrders | None":
     """The customer's ticket with only its orders (`ticket.order_list`): the live part of its page."""
     return (Ticket.objects.filter(customer=user, pk=ticket_id)
             .prefetch_related(Prefetch("orders", queryset=_orders_with_refills(), to_attr="order_list")).first())
@@ -56,7 +71,7 @@ def ticket_order_for_customer(*, user, ticket_id: int, order_id: int) -> bool:
                                                 order__user=user).exists()
 
 
-def orders_are_live(orders) -> bool:
+def orders_are_live(orders: Iterable[OrderWithRefills]) -> bool:
     """Some order still moves (or has an open refill): the orders keep refreshing themselves."""
     return any(order_is_live(order) or any(refill.is_open for refill in order.refill_list) for order in orders)
 
@@ -96,7 +111,7 @@ def tickets_for_staff(*, staff=None, status: str = "", topic: str = "", assigned
     search = (search or "").strip()[:MAX_SEARCH_LENGTH]
     if search:
         in_messages = TicketMessage.objects.filter(ticket=OuterRef("pk"), body__icontains=search)
-        match = (Q(subject__icontains=search) | Q(customer__username__icontains=search)
+        match: Q | Combinable = (Q(subject__icontains=search) | Q(customer__username__icontains=search)
                  | Q(customer__email__icontains=search) | Exists(in_messages))
         number = as_id(search)
         if number is not None:

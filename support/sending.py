@@ -18,7 +18,8 @@ recipient and window: the digest's key names the window) and marks them sent.
 import logging
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeAlias
 
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
@@ -26,10 +27,14 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.bulk import concrete_field
+
 from . import delivery
 from .models import Notification
 
 log = logging.getLogger(__name__)
+
+Group: TypeAlias = tuple[str, str, str]  # a notification's channel, recipient and kind
 
 Channel = Notification.Channel
 Status = Notification.Status
@@ -41,7 +46,7 @@ SEND_BUDGET_SECONDS = 60.0  # no new chunk is claimed after this long: the task 
 SWEEP_AFTER = timedelta(seconds=60)  # a pending row this old lost its task (or its worker)
 DIGEST_LINES = 50
 
-DIGEST_WHAT = {
+DIGEST_WHAT: dict[str, str] = {
     Kind.ORDER_FINISHED: "orders finished",
     Kind.REFILL_FINISHED: "refills finished",
     Kind.PAYMENT_CREDITED: "top-ups credited",
@@ -74,7 +79,7 @@ def send_due(*, keys: list[str] | None = None, older_than: timedelta | None = No
     candidates = list(due.order_by("created_at", "id").values_list("pk", flat=True)[:limit + 1])
     more = len(candidates) > limit
     counts = {"sent": 0, "held": 0, "retried": 0, "failed": 0}
-    recent = {}  # (channel, recipient, kind) -> [sent in the window, held rows waiting]
+    recent: dict[Group, list[int]] = {}  # (channel, recipient, kind) -> [sent in the window, held rows waiting]
     candidates = candidates[:limit]
     for start in range(0, len(candidates), CLAIM_CHUNK):
         if time.monotonic() - started > budget:
@@ -101,7 +106,7 @@ def claim(pks: list[int]) -> dict[int, int]:
     meta = Notification._meta
     qn = connection.ops.quote_name
     stamp = meta.get_field("sent_at").get_db_prep_save
-    column = {name: qn(meta.get_field(name).column) for name in ("attempts", "sent_at", "status")}
+    column = {name: qn(concrete_field(meta, name).column) for name in ("attempts", "sent_at", "status")}
     sql = (f"UPDATE {qn(meta.db_table)} SET {column['attempts']} = {column['attempts']} + 1, "
            f"{column['sent_at']} = %s WHERE {qn(meta.pk.column)} IN ({', '.join(['%s'] * len(pks))}) "
            f"AND {column['status']} = %s AND {column['attempts']} < %s "
@@ -114,7 +119,7 @@ def claim(pks: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def _send_one(notification: Notification, recent: dict) -> str:
+def _send_one(notification: Notification, recent: dict[Group, list[int]]) -> str:
     now = timezone.now()
     group = (notification.channel, notification.recipient_key, notification.kind)
     if notification.kind != Kind.DIGEST:
@@ -137,7 +142,7 @@ def _send_one(notification: Notification, recent: dict) -> str:
     return "sent"
 
 
-def _recently(group: tuple, now) -> list[int]:
+def _recently(group: Group, now: datetime) -> list[int]:
     """Of one channel, recipient and kind: the messages sent in the window, and the rows held for a digest."""
     channel, recipient_key, kind = group
     window = now - timedelta(seconds=settings.NOTIFY_WINDOW_SECONDS)

@@ -37,7 +37,7 @@ def ticket_list(request):
 
 def _start_about(request, orders: list, payments: list) -> dict:
     """A link to ?order=ID or ?payment=REFERENCE (one of the customer's own) starts a ticket about it."""
-    initial = {}
+    initial: dict[str, object] = {}
     order_id = as_id(request.GET.get("order", ""))
     if order_id is not None and order_selectors.order_exists_for(user=request.user, order_id=order_id):
         initial["topic"] = Ticket.Topic.ORDER
@@ -79,21 +79,22 @@ def ticket_new(request):
     return render(request, "support/new.html", {"form": form})
 
 
-def _own_ticket(request, pk) -> Ticket:
+def _own_ticket(request, pk) -> selectors.TicketWithOrders:
     ticket = selectors.ticket_for_customer(user=request.user, ticket_id=pk)
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket
 
 
-def _detail(request, ticket: Ticket, form: ReplyForm):
+def _detail(request, ticket: selectors.TicketWithOrders, form: ReplyForm):
     return render(request, "support/detail.html", {"ticket": ticket, "form": form, **_orders_context(ticket)})
 
 
-def _orders_context(ticket: Ticket) -> dict:
+def _orders_context(ticket: selectors.TicketWithOrders) -> dict[str, object]:
     for order in ticket.order_list:
-        order.can_cancel = order_selectors.order_can_cancel(order)
-        order.can_refill = order_selectors.order_can_refill(order)
+        # What the template's row offers: set on the instance for it, not a column of the order.
+        order.can_cancel = order_selectors.order_can_cancel(order)  # type: ignore[attr-defined]
+        order.can_refill = order_selectors.order_can_refill(order)  # type: ignore[attr-defined]
     return {"live": selectors.orders_are_live(ticket.order_list), "refresh_seconds": settings.LIVE_REFRESH_SECONDS}
 
 

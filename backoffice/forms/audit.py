@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 
@@ -14,7 +16,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, target_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_type"].choices = [("", "Anything"), *((name, name) for name in target_types)]
+        cast(forms.ChoiceField, self.fields["target_type"]).choices = [("", "Anything"), *((name, name) for name in target_types)]
 
     def filters(self) -> dict:
         """The valid filters only: a bad date is dropped (and shown as an error), not a 500."""

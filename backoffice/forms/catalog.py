@@ -1,6 +1,8 @@
 """Forms of the staff pages. They check shapes and types; the catalog's rules live in services.py."""
 
 
+from typing import cast
+
 from django import forms
 
 from catalog.models import Category, Provider, Service
@@ -43,7 +45,7 @@ class ProviderForm(forms.ModelForm):
         self.fields["low_balance_warning"].help_text = "In the provider's currency; empty: no warning."
         self.fields["low_balance_warning"].validators.append(_not_negative)
         self.fields["poll_concurrency"].required = False  # left out: kept as it is (a new provider: the default)
-        self.fields["poll_concurrency"].min_value = 1
+        cast(forms.IntegerField, self.fields["poll_concurrency"]).min_value = 1
         self.fields["poll_concurrency"].widget.attrs.update(min=1, max=32)
         self.fields["poll_concurrency"].help_text = "How many of its calls may be on their way at once (1 to 32)."
 
@@ -156,7 +158,8 @@ class BulkServicesForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Which IDs exist is the service layer's concern; here an ID only has to be a number.
-        self.fields["services"].valid_value = lambda value: as_id(value) is not None
+        services = cast(forms.TypedMultipleChoiceField, self.fields["services"])
+        services.valid_value = lambda value: as_id(value) is not None  # type: ignore[method-assign]  # any ID passes: the service refuses one it cannot act on
 
     def clean_services(self):
         ids = self.cleaned_data["services"]
@@ -165,7 +168,8 @@ class BulkServicesForm(forms.Form):
         return ids
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (typed dict | None in the stubs)
         if data.get("action") == "markup":
             markup = data.get("markup_percent")
             if markup is None:

@@ -39,7 +39,7 @@ class FundsForm(forms.Form):
 
     def error_text(self) -> str:
         """Every problem with what was sent, in one line for a message."""
-        return " ".join(dict.fromkeys(error for errors in self.errors.values() for error in errors))
+        return " ".join(dict.fromkeys(str(error) for errors in self.errors.values() for error in errors))
 
 
 class DisableForm(forms.Form):

@@ -1,5 +1,7 @@
 """Forms of the back office's order pages: the list's filters, and what a decision needs."""
 
+from typing import cast
+
 from django import forms
 
 from catalog.models import Provider, Service
@@ -47,7 +49,8 @@ class BulkOrdersForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any ID: each order is looked up by the action, which refuses those it cannot act on.
-        self.fields["orders"].valid_value = lambda value: as_id(value) is not None
+        orders = cast(forms.TypedMultipleChoiceField, self.fields["orders"])
+        orders.valid_value = lambda value: as_id(value) is not None  # type: ignore[method-assign]  # any ID passes: the service refuses one it cannot act on
 
 
 class AttachForm(forms.Form):

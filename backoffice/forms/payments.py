@@ -1,5 +1,7 @@
 """Forms of the payments back office. They check shapes; the rules live in payments.services."""
 
+from typing import cast
+
 from django import forms
 
 from payments import gateways
@@ -17,14 +19,15 @@ class PaymentMethodForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["gateway"].choices = [
+        cast(forms.ChoiceField, self.fields["gateway"]).choices = [
             (value, label if gateways.configured(value) else f"{label} — not configured here")
             for value, label in Gateway.choices]
         self.fields["gateway"].help_text = ("A gateway's keys come from the environment (see the README); a method "
                                             "of a gateway that is not configured is not offered to customers.")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (typed dict | None in the stubs)
         for name in ("min_amount", "bonus_from"):
             if data.get(name) is not None and data[name] < 0:
                 self.add_error(name, "Not below zero.")

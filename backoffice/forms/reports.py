@@ -22,7 +22,8 @@ class RangeForm(forms.Form):
     max_days: int | None = None
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (typed dict | None in the stubs)
         if self.errors:
             return data
         date_to = data.get("date_to") or timezone.localdate()
@@ -37,7 +38,7 @@ class RangeForm(forms.Form):
 
     def error_lines(self) -> list[str]:
         """Every error, as one line each, with the field it is about."""
-        found = list(self.non_field_errors())
+        found = [str(error) for error in self.non_field_errors()]  # an ErrorList gives its messages
         for field in self:
             found.extend(f"{field.label}: {error}" for error in field.errors)
         return found

@@ -1,6 +1,8 @@
 """Forms of the back office's ticket pages: the list's filters, a reply or internal note, and a change of
 status or assignment. They check shapes; the rules live in support.services."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from support.models import Ticket
@@ -25,7 +27,13 @@ class TicketFilterForm(forms.Form):
         return data
 
 
-class RefusalsMixin:
+if TYPE_CHECKING:
+    _Form = forms.BaseForm  # what the mixin is mixed into, for its calls to add_error and fields
+else:
+    _Form = object
+
+
+class RefusalsMixin(_Form):
     def refuse(self, refused: TicketRefused) -> None:
         self.add_error(refused.field if refused.field in self.fields else None, refused.message)
 

@@ -19,6 +19,7 @@ def audit_list(request):
     filters = form.filters() if request.GET else {}
     page = Paginator(selectors.audit_entries(**filters), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     for entry in page:
-        entry.before_text = json.dumps(entry.before, sort_keys=True, default=str) if entry.before else ""
-        entry.after_text = json.dumps(entry.after, sort_keys=True, default=str) if entry.after else ""
+        # For the template, set on the instance: not columns of the entry.
+        entry.before_text = json.dumps(entry.before, sort_keys=True, default=str) if entry.before else ""  # type: ignore[attr-defined]
+        entry.after_text = json.dumps(entry.after, sort_keys=True, default=str) if entry.after else ""  # type: ignore[attr-defined]
     return render(request, "staff/audit.html", {"form": form, "page": page})

@@ -146,7 +146,7 @@ def services_bulk(request):
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))  # an ErrorList gives its messages
         return _back_to_list(request)
     action, ids = form.cleaned_data["action"], form.cleaned_data["services"]
     if action == "enable":

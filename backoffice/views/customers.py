@@ -68,7 +68,7 @@ def customer_disable(request, pk):
     customer = _customer_or_404(pk)
     form = DisableForm(request.POST)
     if not form.is_valid():
-        return _refused(request, pk, form.errors["reason"][0])
+        return _refused(request, pk, str(form.errors["reason"][0]))
     return _decide(request, pk, lambda: services.customer_disable(
         customer=customer, staff=request.user, reason=form.cleaned_data["reason"]),
         f"{customer.username}'s account is disabled: their pages and API key stopped working.")

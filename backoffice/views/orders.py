@@ -62,7 +62,7 @@ def order_clear_flag(request, pk):
 def order_attach(request, pk):
     form = AttachForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.errors["external_id"][0])
+        messages.error(request, str(form.errors["external_id"][0]))
         return redirect("orders:detail", pk=pk)
     return _decide(request, pk, functools.partial(staff.order_attach_external_id,
                                                   external_id=form.cleaned_data["external_id"]),
@@ -74,7 +74,7 @@ def order_attach(request, pk):
 def order_partial(request, pk):
     form = PartialForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.errors["remains"][0])
+        messages.error(request, str(form.errors["remains"][0]))
         return redirect("orders:detail", pk=pk)
     return _decide(request, pk, functools.partial(staff.order_set_partial, remains=form.cleaned_data["remains"]),
                    f"Order #{pk} set Partial; the undelivered share is back on the customer's balance.")
@@ -98,7 +98,7 @@ def order_bulk(request):
     form = BulkOrdersForm(request.POST)
     back = request.POST.get("next") or ""
     if not form.is_valid():
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
         return _back_to_list(back)
     decision = BULK[form.cleaned_data["action"]]
     done, refused = [], []

@@ -38,7 +38,7 @@ def payment_detail(request, pk):
         raise Http404("No such payment.")
     events = payment_selectors.payment_events(payment=payment)
     for event in events:
-        event.pretty = json.dumps(event.payload, indent=2, sort_keys=True, default=str)
+        event.pretty = json.dumps(event.payload, indent=2, sort_keys=True, default=str)  # type: ignore[attr-defined]  # for the template
     return render(request, "staff/payment_detail.html", {
         "payment": payment, "events": events, "approve_form": ApproveForm(), "reject_form": RejectForm(),
     })
@@ -81,7 +81,7 @@ def payment_reject(request, pk):
 def methods(request):
     rows = list(PaymentMethod.objects.order_by("display_order", "id"))
     for method in rows:
-        method.configured = gateways.configured(method.gateway)
+        method.configured = gateways.configured(method.gateway)  # type: ignore[attr-defined]  # for the template
     return render(request, "staff/payment_methods.html", {"methods": rows})
 
 

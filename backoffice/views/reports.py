@@ -2,6 +2,8 @@
 provider or customer, with charts drawn here as SVG) and the CSV exports of orders, ledger and payments.
 Thin: the form checks the range, backoffice.reports reads, backoffice.charts draws, backoffice.exports writes."""
 
+from datetime import date
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -43,8 +45,9 @@ def _charts(result: report_reads.Report, span: str) -> list:
     currency = settings.PANEL_CURRENCY
     if result.group == report_reads.DAY:
         days = len(result.rows)
-        revenue = [(row.key, row.revenue) for row in result.rows]
-        profit = [(row.key, row.profit) for row in result.rows]
+        # Grouped by day, each row's key is its day.
+        revenue = [(cast(date, row.key), row.revenue) for row in result.rows]
+        profit = [(cast(date, row.key), row.profit) for row in result.rows]
         best = max(result.rows, key=lambda row: row.revenue)
         return [
             charts.day_chart(

@@ -96,5 +96,5 @@ def ticket_update(request, pk):
                 messages.success(request, f"Ticket #{updated.pk}: {', '.join(said)}.")
             return redirect("staff_tickets:detail", pk=ticket.pk)
     for error in form.errors.values():
-        messages.error(request, " ".join(error))
+        messages.error(request, " ".join(map(str, error)))
     return redirect("staff_tickets:detail", pk=ticket.pk)

@@ -10,8 +10,10 @@ goes out, and written only where they still hold what the claim read (orders.pol
 import logging
 import queue
 import threading
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
@@ -74,7 +76,7 @@ def poll_statuses(provider: Provider, client, report: Report) -> None:
     slots = max(1, provider.poll_concurrency)
     with ThreadPoolExecutor(max_workers=slots, thread_name_prefix=f"poll-{provider.pk}") as wire, \
             _Writes(provider, report) as writes:
-        in_flight = {}
+        in_flight: dict[Future[statuses.Answers], statuses.ClaimedBatch] = {}
 
         def send_more():
             # Claimed ahead of the pool by as many again: while this thread writes one batch's answers, a
@@ -139,7 +141,7 @@ class _Writes:
         finally:
             connections.close_all()  # this thread's own connection, not the caller's
 
-    def submit(self, write, *args) -> None:
+    def submit(self, write: Callable[..., None], *args: Any) -> None:
         if self.threads:
             self.queue.put((write, *args))  # waits while MAX_PENDING batches wait: the writes set the pace
         else:

@@ -5,7 +5,8 @@ write only when it surely did not go out. A write whose answer was lost (smmapi.
 again on its own: its refills are marked, and a later refusal ("already requested") goes before staff.
 """
 
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -69,7 +70,7 @@ def _in_claimed_batches(provider: Provider, wanted, report: Report, *, call, app
     retry = backoff.Retry()
     done = 0
     with ThreadPoolExecutor(max_workers=slots, thread_name_prefix=f"poll-extras-{provider.pk}") as wire:
-        in_flight = {}
+        in_flight: dict[Future[Any], tuple[str, list[Any]]] = {}  # the call -> its claim (token, rows)
 
         def send_more():
             while len(in_flight) < slots and not backoff.backed_off(provider):

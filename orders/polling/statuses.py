@@ -10,16 +10,17 @@ written either. An order that did not change costs one write per cycle, the clai
 """
 
 import functools
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from operator import attrgetter
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol, TypeAlias
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 import smmapi
@@ -47,21 +48,31 @@ STATUS_MAP = {key: status.value for key, status in {
 }.items()}
 
 
+# The `status` call's answer: each order's status, or the error the provider gave for that order alone.
+Answers: TypeAlias = dict[str, smmapi.OrderStatusInfo | smmapi.ItemError]
+
+
+class Writes(Protocol):
+    """Where a cycle hands the writes of its batches (orders.polling.cycle._Writes)."""
+
+    def submit(self, write: Callable[..., None], /, *args: Any) -> None: ...
+
+
 @dataclass
 class ClaimedBatch:
     orders: list["PolledOrder"]
     asked_at: datetime
-    answers: Future | None = None
+    answers: "Future[Answers] | None" = None  # the call, once it is on its way
     retry: backoff.Retry = field(default_factory=backoff.Retry)
 
-    def fetch(self, client: smmapi.Client) -> dict:
+    def fetch(self, client: smmapi.Client) -> Answers:
         """The `status` call, tried again after a failure it is safe to repeat (it is a read). Runs on a
         thread of the cycle's pool, so it must not touch the database."""
         ids = [order.external_id for order in self.orders]
         return self.retry(lambda: client.statuses(ids), safe=backoff.safe_to_repeat_read)
 
 
-def pollable_orders(provider_id: int):
+def pollable_orders(provider_id: int) -> "QuerySet[Order]":
     """The provider's orders that polling asks about: placed, and not finished there."""
     return Order.objects.filter(provider_id=provider_id, state=Order.State.PLACED).exclude(
         status__in=Order.FINAL_STATUSES)
@@ -111,10 +122,11 @@ def unclaim(claimed: ClaimedBatch) -> None:
         last_polled_at=F("previous_polled_at"))
 
 
-def finish_batch(provider: Provider, claimed: ClaimedBatch, report: Report, writes=None) -> None:
+def finish_batch(provider: Provider, claimed: ClaimedBatch, report: Report, writes: "Writes | None" = None) -> None:
     """Apply the answers of a claimed batch's call (handed to `writes`, else written at once); or, if the
     call failed after its retries, let its orders go and count the failure against the provider."""
     report.count(calls=1)
+    assert claimed.answers is not None, "a batch is finished once its call went out"
     try:
         answers = claimed.answers.result()
     except smmapi.SmmApiError as exc:
@@ -175,7 +187,7 @@ class PolledOrder:
     poll_errors: int
     needs_attention: bool
     updated_at: datetime | None = None  # written, never read
-    expected: tuple = ()  # what the row held at the claim (_POLL_STATE), required when its changes are written
+    expected: tuple[Any, ...] = ()  # what the row held at the claim (_POLL_STATE), required when its changes are written
     progressed: bool = False  # status, start count or remains moved
 
     READ: ClassVar[tuple[str, ...]] = ("id", "user_id", "external_id", "units", "charge", "status", "start_count",
@@ -187,7 +199,7 @@ class PolledOrder:
         return self.id
 
     @classmethod
-    def from_row(cls, row) -> "PolledOrder":
+    def from_row(cls, row: Sequence[Any]) -> "PolledOrder":
         if type(row[cls.MONEY[0]]) is not Decimal:  # SQLite answers numbers, PostgreSQL Decimals
             row = list(row)
             for i in cls.MONEY:
@@ -206,10 +218,20 @@ POLL_STATE_FIELDS = ["status", "start_count", "remains", "cost", "refunded", "po
 _POLL_STATE = attrgetter(*POLL_STATE_FIELDS)
 
 
-def apply_statuses(provider: Provider, orders: list[PolledOrder], answers: dict, report: Report) -> tuple | None:
+# What a batch's answers change, as the one write of the batch takes them (see _write_in_transaction).
+EventRow: TypeAlias = tuple[int, str, str, bool]  # order_id, kind, message, staff_only (the time added there)
+RefundRow: TypeAlias = tuple["PolledOrder", Decimal, str]  # the order, the amount, the ledger's note
+NoticeRow: TypeAlias = tuple[int, str, str]  # order_id, subject, body
+Changes: TypeAlias = tuple[list["PolledOrder"], list[EventRow], list[RefundRow], list[NoticeRow], datetime]
+
+
+def apply_statuses(provider: Provider, orders: list[PolledOrder], answers: Answers, report: Report) -> Changes | None:
     """Work out what the answers change; returns what write_changes is to write, if anything."""
     now = timezone.now()
-    events, refunds, notices, changed = [], [], [], []
+    events: list[EventRow] = []
+    refunds: list[RefundRow] = []
+    notices: list[NoticeRow] = []
+    changed: list[PolledOrder] = []
     item_errors = 0
     for order in orders:
         order.expected = _POLL_STATE(order)
@@ -227,15 +249,15 @@ def apply_statuses(provider: Provider, orders: list[PolledOrder], answers: dict,
     return (changed, events, refunds, notices, now) if changed else None
 
 
-def write_changes(changed: list[PolledOrder], events: list, refunds: list, notices: list, now: datetime,
-                  report: Report) -> None:
+def write_changes(changed: list[PolledOrder], events: list[EventRow], refunds: list[RefundRow],
+                  notices: list[NoticeRow], now: datetime, report: Report) -> None:
     # Counted once committed: a batch whose write failed changed nothing.
     report.count_written(*_write_in_transaction(changed, events, refunds, notices, now))
 
 
 @transaction.atomic
-def _write_in_transaction(changed: list[PolledOrder], events: list, refunds: list, notices: list,
-                          now: datetime) -> tuple[int, int]:
+def _write_in_transaction(changed: list[PolledOrder], events: list[EventRow], refunds: list[RefundRow],
+                          notices: list[NoticeRow], now: datetime) -> tuple[int, int]:
     written = bulk_update_rows(changed, [*POLL_STATE_FIELDS, "updated_at"], model=Order, expect=POLL_STATE_FIELDS)
     bulk_insert_rows(OrderEvent, ["order_id", "kind", "message", "staff_only", "created_at"],
                      [(*event, now) for event in events if event[0] in written])
@@ -254,12 +276,12 @@ def _write_in_transaction(changed: list[PolledOrder], events: list, refunds: lis
 _MISSING = smmapi.ItemError(smmapi.MISSING_FROM_ANSWER)
 
 
-def _event(order_id: int, kind: str, message: str, *, staff_only: bool = False) -> tuple:
+def _event(order_id: int, kind: str, message: str, *, staff_only: bool = False) -> EventRow:
     """A timeline line, as the row bulk_insert_rows writes (the time is added there)."""
     return (order_id, kind, message, staff_only)
 
 
-def _item_error(order: PolledOrder, message: str, events: list, notices: list) -> None:
+def _item_error(order: PolledOrder, message: str, events: list[EventRow], notices: list[NoticeRow]) -> None:
     """A per-item error touches only its order; repeated, it puts the order in front of staff."""
     order.poll_errors += 1
     if order.poll_errors >= settings.POLL_ERROR_LIMIT and not order.needs_attention:
@@ -270,8 +292,8 @@ def _item_error(order: PolledOrder, message: str, events: list, notices: list) -
                         "It stays as it is until someone checks it with the provider."))
 
 
-def _apply_one(provider: Provider, order: PolledOrder, info: smmapi.OrderStatusInfo, events: list,
-               refunds: list) -> None:
+def _apply_one(provider: Provider, order: PolledOrder, info: smmapi.OrderStatusInfo, events: list[EventRow],
+               refunds: list[RefundRow]) -> None:
     before = (order.status, order.start_count, order.remains)
     status = STATUS_MAP.get(info.status)
     if status is None:  # Error or a spelling nobody knows: keep the status, tell staff once

@@ -229,8 +229,8 @@ def _received(data: Mapping[str, Any], amount: Decimal | None, currency: str) ->
     paid, asked = _decimal(data.get("payment_amount")), _decimal(data.get("payer_amount"))
     if amount is not None and paid is not None and asked is not None and asked > 0 and paid >= 0:
         value = amount * paid / asked
-    elif currency == "USD" and _decimal(data.get("payment_amount_usd")) is not None:
-        value = _decimal(data.get("payment_amount_usd"))
+    elif currency == "USD" and (usd := _decimal(data.get("payment_amount_usd"))) is not None:
+        value = usd
     else:
         return None
     if value < 0:

@@ -33,7 +33,7 @@ class SandboxGateway:
         self.session = requests.Session()
 
     def create(self, payment: PaymentLike, *, urls: Urls, description: str) -> Checkout:
-        body = {"amount": f"{payment.total:f}", "currency": payment.currency, "reference": str(payment.reference),
+        body: dict[str, object] = {"amount": f"{payment.total:f}", "currency": payment.currency, "reference": str(payment.reference),
                 "description": description, "notify_url": urls.notify, "success_url": urls.success,
                 "cancel_url": urls.cancel}
         expires_at = payment.expires_at

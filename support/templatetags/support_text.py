@@ -47,7 +47,8 @@ def _safe_link(url: str) -> bool:
 def linkify(text) -> SafeString:
     """Escape all of `text`; make its http(s) addresses links. The one place message HTML is made."""
     text = "" if text is None else str(text)
-    pieces, done = [], 0
+    pieces: list[str] = []
+    done = 0
     for found in URL.finditer(text):
         url = _trim(found.group(0))
         if not _safe_link(url):

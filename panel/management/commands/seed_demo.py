@@ -54,7 +54,7 @@ class Command(BaseCommand):
         from payments import gateways
         from payments.models import PaymentMethod
 
-        demo_methods = [
+        demo_methods: list[tuple[str, str, dict[str, object]]] = [
             ("sandbox", "Test card (sandbox gateway)", {"min_amount": Decimal("1"), "max_amount": Decimal("1000"),
                                                         "bonus_percent": Decimal("5"), "bonus_from": Decimal("100")}),
             ("stripe", "Card (Stripe)", {"min_amount": Decimal("5"), "fee_percent": Decimal("3")}),
