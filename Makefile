@@ -39,6 +39,7 @@ run: demo static
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 check-migrations: venv var
 	$(PY) manage.py makemigrations --check --dry-run
