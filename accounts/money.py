@@ -1,24 +1,16 @@
-"""The one money helper: Decimal end to end, 5 places as API v2 shows money, one rounding rule."""
+"""Money in the database: the panel's columns, exact sums on SQLite, driver values read back. The rounding
+rule itself is the protocol's (smmapi.money): one rule for what providers send and what the panel keeps."""
 
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Context, Decimal
 
 from django.db import models
 
-PLACES = Decimal("0.00001")
+from smmapi.money import DECIMAL_PLACES, PLACES, ZERO, money_str, to_money
+
+__all__ = ["DECIMAL_PLACES", "MAX_DIGITS", "PLACES", "ZERO", "MoneySum", "db_money", "money_field", "money_str",
+           "to_money"]
+
 MAX_DIGITS = 20
-DECIMAL_PLACES = 5
-ZERO = Decimal("0.00000")
-
-
-def to_money(value) -> Decimal:
-    """Round to 5 places, half up. Refuses floats: a float has already lost the cents."""
-    if isinstance(value, float):
-        raise TypeError("money must not be a float")
-    try:
-        return Decimal(value).quantize(PLACES, rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"not an amount of money: {value!r}") from exc
-
 
 _SQLITE_DIGITS = Context(prec=15)  # SQLite keeps 15 significant digits of a decimal column, as Django reads it
 
@@ -29,16 +21,6 @@ def db_money(value) -> Decimal:
     if isinstance(value, float):
         value = _SQLITE_DIGITS.create_decimal_from_float(value)
     return to_money(value)
-
-
-def money_str(value) -> str:
-    """The API's spelling of money: a string with exactly 5 places ("0.27819")."""
-    return f"{to_money(value):f}"
-
-
-def per_thousand(rate: Decimal, units: int) -> Decimal:
-    """The charge for `units` at `rate` per 1000 units."""
-    return to_money(Decimal(rate) * Decimal(units) / Decimal(1000))
 
 
 def money_field(**kwargs) -> models.DecimalField:

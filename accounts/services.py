@@ -35,7 +35,7 @@ class InsufficientFunds(Exception):
     """The balance does not cover the amount. `balance` is the balance as it was (below zero after a gateway
     took a payment back)."""
 
-    def __init__(self, message: str, balance: Decimal | None = None):
+    def __init__(self, message: str, balance: Decimal):
         super().__init__(message)
         self.balance = balance
 
@@ -65,9 +65,11 @@ def _insufficient(user_id: int, amount: Decimal, current: Decimal | None = None)
 
 
 def _move_in_one_statement(connection, entry: LedgerEntry, may_go_negative: bool) -> LedgerEntry:
-    """PostgreSQL: the conditional balance UPDATE of _balance_add and the ledger INSERT as one statement
-    (`WITH moved AS (UPDATE ... RETURNING balance) INSERT ... SELECT ... FROM moved`). The balance's row lock
-    is then held for one round trip less, which is what concurrent orders of one customer queue on."""
+    """PostgreSQL: one conditional `UPDATE ... WHERE balance + amount >= 0 RETURNING balance` and the ledger
+    INSERT as one statement (`WITH moved AS (UPDATE ...) INSERT ... SELECT ... FROM moved`). The UPDATE takes
+    the row lock, and a concurrent change of the same balance waits for it and then re-checks the condition
+    against the committed row, so two orders can never both spend the same money; exact `numeric`
+    arithmetic. The lock is held for one round trip, which is what concurrent orders of one customer queue on."""
     quote = connection.ops.quote_name
     users, ledger = User._meta, LedgerEntry._meta
     table, pk, balance = quote(users.db_table), quote(users.pk.column), quote(users.get_field("balance").column)
@@ -96,12 +98,10 @@ def _balance_add(user_id: int, amount: Decimal, may_go_negative: bool = False) -
     """Add `amount` (negative: take) to the balance and return the new balance. Raises InsufficientFunds
     (the balance is left as it was) or User.DoesNotExist. Runs inside the caller's transaction.
 
-    PostgreSQL: one conditional `UPDATE ... WHERE balance + amount >= 0 RETURNING balance`. The UPDATE takes
-    the row lock, and a concurrent change of the same balance waits for it and then re-checks the condition
-    against the committed row, so two orders can never both spend the same money; exact `numeric` arithmetic.
-    Elsewhere: the row is read under select_for_update (SQLite: the IMMEDIATE transaction already holds the
-    write lock) and the sum is made in Python's Decimal, not in the database (SQLite would compute in floats).
-    Plain SQL rather than the ORM: this runs in every order's transaction (the lock is held while it runs).
+    SQLite (PostgreSQL takes _move_in_one_statement): the row is read under the transaction's write lock
+    (SQLite's IMMEDIATE transaction already holds it) and the sum is made in Python's Decimal, not in the
+    database (SQLite would compute in floats). Plain SQL rather than the ORM: this runs in every order's
+    transaction (the lock is held while it runs).
     """
     connection = connections[router.db_for_write(User)]
     if connection.get_autocommit():  # as select_for_update refuses: the ledger row must share the transaction
@@ -110,14 +110,6 @@ def _balance_add(user_id: int, amount: Decimal, may_go_negative: bool = False) -
     table, pk = quote(User._meta.db_table), quote(User._meta.pk.column)
     balance = quote(User._meta.get_field("balance").column)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            covered, params = ("", []) if may_go_negative else (f" AND {balance} + %s >= 0", [amount])
-            cursor.execute(f"UPDATE {table} SET {balance} = {balance} + %s "
-                           f"WHERE {pk} = %s{covered} RETURNING {balance}", [amount, user_id, *params])
-            row = cursor.fetchone()
-            if row is not None:
-                return row[0]
-            raise _insufficient(user_id, amount)
         cursor.execute(f"SELECT {balance} FROM {table} WHERE {pk} = %s{row_lock(connection)}", [user_id])
         row = cursor.fetchone()
         if row is None:

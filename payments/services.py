@@ -279,7 +279,7 @@ def _mismatch(payment: Payment, notice: Notice) -> str:
     if notice.outcome == Outcome.PARTIAL and notice.received is not None and not 0 <= notice.received < payment.total:
         return (f"The gateway says too little arrived, yet gives {money_str(notice.received)} "
                 f"{payment.currency} of {money_str(payment.total)}.")
-    if notice.outcome == Outcome.OVERPAID and not notice.received > payment.total:
+    if notice.outcome == Outcome.OVERPAID and notice.received is not None and not notice.received > payment.total:
         return (f"The gateway says too much arrived, yet gives {money_str(notice.received)} "
                 f"{payment.currency} of {money_str(payment.total)}.")
     return ""
@@ -307,17 +307,18 @@ def _paid(payment: Payment, notice: Notice) -> str:
     if problem:
         return _to_review(payment, problem, from_statuses=[Status.PENDING, Status.FAILED, Status.EXPIRED])
     deposit, bonus, note = payment.amount, payment.bonus, ""
-    if notice.outcome == Outcome.PARTIAL:
+    received = notice.received  # never None with these outcomes: _mismatch sent such notices to staff
+    if notice.outcome == Outcome.PARTIAL and received is not None:
         unit = _unit(payment.currency)
-        deposit = to_money((payment.amount * notice.received / payment.total).quantize(unit, rounding=ROUND_DOWN))
+        deposit = to_money((payment.amount * received / payment.total).quantize(unit, rounding=ROUND_DOWN))
         bonus = ZERO
-        note = (f"Only {money_str(notice.received)} of {money_str(payment.total)} {payment.currency} arrived: "
+        note = (f"Only {money_str(received)} of {money_str(payment.total)} {payment.currency} arrived: "
                 f"credited {money_str(deposit)}, no bonus.")
         if deposit <= 0:
             return _to_review(payment, note, from_statuses=[Status.PENDING])
-    elif notice.outcome == Outcome.OVERPAID:
-        extra = to_money(notice.received - payment.total)
-        note = (f"{money_str(notice.received)} {payment.currency} arrived for {money_str(payment.total)} asked: "
+    elif notice.outcome == Outcome.OVERPAID and received is not None:
+        extra = to_money(received - payment.total)
+        note = (f"{money_str(received)} {payment.currency} arrived for {money_str(payment.total)} asked: "
                 f"credited what was asked; {money_str(extra)} more is for staff to decide on.")
         notice_once(f"Payment #{payment.pk} of {payment.user.username} was overpaid by {money_str(extra)} "
                     f"{payment.currency}", note + " Add it with a staff adjustment, or refund it at the gateway.")

@@ -10,9 +10,10 @@ import re
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from urllib.parse import urlsplit
 
+from .money import per_thousand, to_money
 from .status import ServiceType
 from .text import has_unsafe_characters
 
@@ -24,7 +25,6 @@ MAX_LINES = 10_000
 # interval are 32-bit integers; a subscription's units, max × posts, a 64-bit one).
 MOST = {"runs": 10_000, "interval": 525_600, "posts": 100_000, "old_posts": 100_000, "answer_number": 1_000}
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
-_MONEY = Decimal("0.00001")
 
 INCORRECT_REQUEST = "Incorrect request"
 INCORRECT_LINK = "Incorrect link"
@@ -115,10 +115,6 @@ def add_fields(
     return fields
 
 
-def per_thousand(rate: Decimal, units: int) -> Decimal:
-    return (Decimal(rate) * units / 1000).quantize(_MONEY, rounding=ROUND_HALF_UP)
-
-
 def parse_order(terms: Terms, fields: Mapping[str, object]) -> OrderInput:
     """Validate an order's fields for a service and say what it means. Raises InvalidOrder."""
     text = {k: "" if v is None else str(v) for k, v in fields.items()}
@@ -126,7 +122,7 @@ def parse_order(terms: Terms, fields: Mapping[str, object]) -> OrderInput:
         order = _subscription(terms, text)
     elif terms.type in PACKAGES and terms.type not in LINE_COUNTED:
         order = OrderInput(link=check_link(text.get("link", "")), quantity=1, units=1,
-                           charge=_money(terms.rate), sends_quantity=False)
+                           charge=to_money(terms.rate), sends_quantity=False)
     elif terms.type in LINE_COUNTED:
         order = _line_counted(terms, text)
     else:
@@ -153,10 +149,6 @@ def lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
 
 
-def _money(value: Decimal | int | str) -> Decimal:
-    return Decimal(value).quantize(_MONEY, rounding=ROUND_HALF_UP)
-
-
 def _line_counted(terms: Terms, fields: dict[str, str]) -> OrderInput:
     link = check_link(fields.get("link", ""))
     name = LINE_COUNTED[terms.type]
@@ -168,7 +160,7 @@ def _line_counted(terms: Terms, fields: dict[str, str]) -> OrderInput:
         # number of lines makes one package, at the package's rate.
         if len(items) > MAX_LINES:
             raise InvalidOrder(name, f"At most {MAX_LINES} {name}.", INCORRECT_REQUEST)
-        count, charge = len(items), _money(terms.rate)
+        count, charge = len(items), to_money(terms.rate)
     else:
         count = _within_limits(name, len(items), terms)
         charge = per_thousand(terms.rate, count)
