@@ -63,11 +63,17 @@ SUBSCRIPTION_DELAYS = (0, 5, 10, 15, 30, 60, 90, 120, 150, 180, 210, 240, 270, 3
 class InvalidOrder(ValueError):
     """An order that cannot be placed. `field` names the input at fault ("" when none does)."""
 
-    def __init__(self, field: str, message: str, api_message: str | None = None):
+    def __init__(self, message: str, field: str = "", api_message: str | None = None) -> None:
+        # The order of orders.services.OrderRefused (and the panel's other refusals): message, then field.
         super().__init__(message)
         self.field = field
         self.message = message
         self.api_message = api_message or message
+
+    @classmethod
+    def at(cls, field: str, message: str, api_message: str | None = None) -> "InvalidOrder":
+        """The refusal of one input: `InvalidOrder.at("runs", "This service does not take drip-feed orders.")`."""
+        return cls(message, field, api_message)
 
 
 @dataclass(frozen=True)
@@ -133,14 +139,14 @@ def parse_order(terms: Terms, fields: Mapping[str, object]) -> OrderInput:
 def check_link(link: str, name: str = "link") -> str:
     link = link.strip()
     if not link:
-        raise InvalidOrder(name, "Enter the link.", INCORRECT_LINK)
+        raise InvalidOrder.at(name, "Enter the link.", INCORRECT_LINK)
     parts = urlsplit(link)
     if len(link) > MAX_LINK_LENGTH:
-        raise InvalidOrder(name, f"The link is longer than {MAX_LINK_LENGTH} characters.", INCORRECT_LINK)
+        raise InvalidOrder.at(name, f"The link is longer than {MAX_LINK_LENGTH} characters.", INCORRECT_LINK)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise InvalidOrder(name, "Enter a full link starting with https://", INCORRECT_LINK)
+        raise InvalidOrder.at(name, "Enter a full link starting with https://", INCORRECT_LINK)
     if has_unsafe_characters(link) or any(char in link for char in ' <>"'):
-        raise InvalidOrder(name, "The link holds a space, a line break, <, >, a quote or an invisible control "
+        raise InvalidOrder.at(name, "The link holds a space, a line break, <, >, a quote or an invisible control "
                                  "character: enter it as the address bar shows it.", INCORRECT_LINK)
     return link
 
@@ -154,12 +160,12 @@ def _line_counted(terms: Terms, fields: dict[str, str]) -> OrderInput:
     name = LINE_COUNTED[terms.type]
     items = lines(fields.get(name, ""))
     if not items:
-        raise InvalidOrder(name, f"Enter the {name}, one per line.", INCORRECT_REQUEST)
+        raise InvalidOrder.at(name, f"Enter the {name}, one per line.", INCORRECT_REQUEST)
     if terms.type in PACKAGES:
         # A package's min and max count packages (1 and 1, as providers list them), not its lines: any
         # number of lines makes one package, at the package's rate.
         if len(items) > MAX_LINES:
-            raise InvalidOrder(name, f"At most {MAX_LINES} {name}.", INCORRECT_REQUEST)
+            raise InvalidOrder.at(name, f"At most {MAX_LINES} {name}.", INCORRECT_REQUEST)
         count, charge = len(items), to_money(terms.rate)
     else:
         count = _within_limits(name, len(items), terms)
@@ -205,7 +211,7 @@ def _dripfeed(terms: Terms, fields: dict[str, str]) -> tuple[int | None, int | N
     if not fields.get("runs", "").strip() and not fields.get("interval", "").strip():
         return None, None
     if terms.type not in DRIPFEED_TYPES or not terms.dripfeed:
-        raise InvalidOrder("runs", "This service does not take drip-feed orders.", NO_DRIPFEED)
+        raise InvalidOrder.at("runs", "This service does not take drip-feed orders.", NO_DRIPFEED)
     return _positive(fields, "runs"), _positive(fields, "interval")
 
 
@@ -216,11 +222,11 @@ def _subscription(terms: Terms, fields: dict[str, str]) -> OrderInput:
     low = _within_limits("min", _int(fields, "min"), terms)
     high = _within_limits("max", _int(fields, "max"), terms)
     if low > high:
-        raise InvalidOrder("max", "Max must not be below min.", INCORRECT_REQUEST)
+        raise InvalidOrder.at("max", "Max must not be below min.", INCORRECT_REQUEST)
     posts = _positive(fields, "posts")
     old_posts = _int(fields, "old_posts") if fields.get("old_posts", "").strip() else 0
     if old_posts < 0:
-        raise InvalidOrder("old_posts", "Old posts cannot be negative.", INCORRECT_REQUEST)
+        raise InvalidOrder.at("old_posts", "Old posts cannot be negative.", INCORRECT_REQUEST)
     _at_most("old_posts", old_posts)
     params: Params = {"username": username, "min": low, "max": high, "posts": posts, "old_posts": old_posts,
               "delay": _choice(fields, "delay", SUBSCRIPTION_DELAYS)}
@@ -234,9 +240,9 @@ def _subscription(terms: Terms, fields: dict[str, str]) -> OrderInput:
 
 def _within_limits(name: str, quantity: int, terms: Terms) -> int:
     if quantity < terms.min:
-        raise InvalidOrder(name, f"Quantity less than minimal {terms.min}")
+        raise InvalidOrder.at(name, f"Quantity less than minimal {terms.min}")
     if quantity > terms.max:
-        raise InvalidOrder(name, f"Quantity more than maximal {terms.max}")
+        raise InvalidOrder.at(name, f"Quantity more than maximal {terms.max}")
     return quantity
 
 
@@ -244,22 +250,22 @@ def _int(fields: dict[str, str], name: str) -> int:
     # Plain decimal digits only: int() alone would also take "1_000" and 40-digit numbers.
     text = fields.get(name, "").strip()
     if not text:
-        raise InvalidOrder(name, f"Enter the {_label(name)}.", INCORRECT_REQUEST)
+        raise InvalidOrder.at(name, f"Enter the {_label(name)}.", INCORRECT_REQUEST)
     if not _INTEGER.fullmatch(text):
-        raise InvalidOrder(name, f"The {_label(name)} must be a whole number.", INCORRECT_REQUEST)
+        raise InvalidOrder.at(name, f"The {_label(name)} must be a whole number.", INCORRECT_REQUEST)
     return int(text)
 
 
 def _positive(fields: dict[str, str], name: str) -> int:
     number = _int(fields, name)
     if number < 1:
-        raise InvalidOrder(name, f"The {_label(name)} must be at least 1.", INCORRECT_REQUEST)
+        raise InvalidOrder.at(name, f"The {_label(name)} must be at least 1.", INCORRECT_REQUEST)
     return _at_most(name, number)
 
 
 def _at_most(name: str, number: int) -> int:
     if name in MOST and number > MOST[name]:
-        raise InvalidOrder(name, f"The {_label(name)} can be at most {MOST[name]:,}.".replace(",", " "),
+        raise InvalidOrder.at(name, f"The {_label(name)} can be at most {MOST[name]:,}.".replace(",", " "),
                            INCORRECT_REQUEST)
     return number
 
@@ -267,14 +273,14 @@ def _at_most(name: str, number: int) -> int:
 def _choice(fields: dict[str, str], name: str, allowed: Container[int]) -> int:
     number = _int(fields, name)
     if number not in allowed:
-        raise InvalidOrder(name, f"Choose a valid {_label(name)}.", INCORRECT_REQUEST)
+        raise InvalidOrder.at(name, f"Choose a valid {_label(name)}.", INCORRECT_REQUEST)
     return number
 
 
 def _required(fields: dict[str, str], name: str) -> str:
     value = fields.get(name, "").strip()
     if not value:
-        raise InvalidOrder(name, f"Enter the {_label(name)}.", INCORRECT_REQUEST)
+        raise InvalidOrder.at(name, f"Enter the {_label(name)}.", INCORRECT_REQUEST)
     return value
 
 
@@ -283,7 +289,7 @@ def _date(fields: dict[str, str], name: str) -> str:
     try:
         datetime.strptime(value, "%d/%m/%Y")
     except ValueError:
-        raise InvalidOrder(name, f"Enter the {_label(name)} as day/month/year.", INCORRECT_REQUEST) from None
+        raise InvalidOrder.at(name, f"Enter the {_label(name)} as day/month/year.", INCORRECT_REQUEST) from None
     return value
 
 
