@@ -22,7 +22,6 @@ from smmapi.status import SERVICE_TYPE_FIELDS, ServiceType
 
 from .services import OrderRefused, order_quote
 
-T = ServiceType
 # Prices a would-be order while the link is still missing: the link does not change the charge.
 PLACEHOLDER_LINK = "https://example.com/"
 
@@ -73,7 +72,7 @@ def order_field_names(service) -> tuple[str, ...]:
     """The inputs the service's type takes, link first; drip-feed fields only when the service allows it."""
     service_type = normalize_service_type(service.type)
     # An unknown type is ordered like Default (link and quantity), as order_quote validates it.
-    names = ("quantity",) if service_type == T.OTHER else SERVICE_TYPE_FIELDS[service_type]
+    names = ("quantity",) if service_type == ServiceType.OTHER else SERVICE_TYPE_FIELDS[service_type]
     if not (service.dripfeed and service_type in DRIPFEED_TYPES):
         names = tuple(name for name in names if name not in DRIPFEED_FIELDS)
     return ("link", *names)
@@ -99,7 +98,7 @@ def _limits_help(service, name: str) -> str:
 
 def _build_field(name: str, service) -> forms.Field:
     spec = FIELD_SPECS.get(name) or FieldSpec(name.replace("_", " ").capitalize())
-    optional = spec.optional or (name == "link" and normalize_service_type(service.type) == T.SUBSCRIPTIONS)
+    optional = spec.optional or (name == "link" and normalize_service_type(service.type) == ServiceType.SUBSCRIPTIONS)
     attrs = {"placeholder": spec.placeholder} if spec.placeholder else {}
     if spec.kind == "number":
         attrs.update(inputmode="numeric", step="1", min="1" if name != "old_posts" else "0")

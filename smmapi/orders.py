@@ -17,7 +17,6 @@ from .money import per_thousand, to_money
 from .status import ServiceType
 from .text import has_unsafe_characters
 
-T = ServiceType
 MAX_LINK_LENGTH = 2000
 MAX_LINES = 10_000
 # The most a number field may say: a drip-feed's runs and its minutes between them (a year), a subscription's
@@ -32,25 +31,25 @@ NO_DRIPFEED = "Drip-feed is not available for this service"
 
 # Types whose quantity is the number of lines of a list field.
 LINE_COUNTED = {
-    T.CUSTOM_COMMENTS: "comments",
-    T.CUSTOM_COMMENTS_PACKAGE: "comments",
-    T.MENTIONS_CUSTOM_LIST: "usernames",
-    T.COMMENT_REPLIES: "comments",
+    ServiceType.CUSTOM_COMMENTS: "comments",
+    ServiceType.CUSTOM_COMMENTS_PACKAGE: "comments",
+    ServiceType.MENTIONS_CUSTOM_LIST: "usernames",
+    ServiceType.COMMENT_REPLIES: "comments",
 }
 # Priced per package (charge = rate) rather than per 1000 units.
-PACKAGES = {T.PACKAGE, T.CUSTOM_COMMENTS_PACKAGE}
+PACKAGES = {ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE}
 # May be drip-fed (runs, interval) when the service allows it.
-DRIPFEED_TYPES = {T.DEFAULT, T.WEB_TRAFFIC}
+DRIPFEED_TYPES = {ServiceType.DEFAULT, ServiceType.WEB_TRAFFIC}
 # Text fields a quantity-based type requires besides `quantity`.
 REQUIRED_TEXT = {
-    T.MENTIONS: ("usernames",),
-    T.MENTIONS_WITH_HASHTAGS: ("usernames", "hashtags"),
-    T.MENTIONS_HASHTAG: ("hashtag",),
-    T.MENTIONS_USER_FOLLOWERS: ("username",),
-    T.MENTIONS_MEDIA_LIKERS: ("media",),
-    T.SEO: ("keywords",),
-    T.COMMENT_LIKES: ("username",),
-    T.COMMENT_REPLIES: ("username",),
+    ServiceType.MENTIONS: ("usernames",),
+    ServiceType.MENTIONS_WITH_HASHTAGS: ("usernames", "hashtags"),
+    ServiceType.MENTIONS_HASHTAG: ("hashtag",),
+    ServiceType.MENTIONS_USER_FOLLOWERS: ("username",),
+    ServiceType.MENTIONS_MEDIA_LIKERS: ("media",),
+    ServiceType.SEO: ("keywords",),
+    ServiceType.COMMENT_LIKES: ("username",),
+    ServiceType.COMMENT_REPLIES: ("username",),
 }
 WEB_TRAFFIC_DEVICES = {1: "Desktop", 2: "Mobile (Android)", 3: "Mobile (iOS)", 4: "Mixed (Mobile)",
                        5: "Mixed (Mobile & Desktop)"}
@@ -106,7 +105,7 @@ class OrderInput:
 
 def sends_quantity(service_type: ServiceType) -> bool:
     """Packages, lists and subscriptions send no `quantity` field: the provider counts for itself."""
-    return service_type not in PACKAGES and service_type not in LINE_COUNTED and service_type != T.SUBSCRIPTIONS
+    return service_type not in PACKAGES and service_type not in LINE_COUNTED and service_type != ServiceType.SUBSCRIPTIONS
 
 
 def add_fields(
@@ -124,7 +123,7 @@ def add_fields(
 def parse_order(terms: Terms, fields: Mapping[str, object]) -> OrderInput:
     """Validate an order's fields for a service and say what it means. Raises InvalidOrder."""
     text = {k: "" if v is None else str(v) for k, v in fields.items()}
-    if terms.type == T.SUBSCRIPTIONS:
+    if terms.type == ServiceType.SUBSCRIPTIONS:
         order = _subscription(terms, text)
     elif terms.type in PACKAGES and terms.type not in LINE_COUNTED:
         order = OrderInput(link=check_link(text.get("link", "")), quantity=1, units=1,
@@ -187,9 +186,9 @@ def _quantity_based(terms: Terms, fields: dict[str, str]) -> OrderInput:
 
 
 def _type_params(service_type: ServiceType, fields: dict[str, str]) -> Params:
-    if service_type == T.WEB_TRAFFIC:
+    if service_type == ServiceType.WEB_TRAFFIC:
         return _web_traffic(fields)
-    if service_type == T.POLL:
+    if service_type == ServiceType.POLL:
         return {"answer_number": _positive(fields, "answer_number")}
     return {name: _required(fields, name) for name in REQUIRED_TEXT.get(service_type, ())}
 
