@@ -199,7 +199,7 @@ def service_update(
     refill: bool, cancel: bool, actor=None,
 ) -> Service:
     """Staff's edit of one service: checks the rules, then saves it with its rate recomputed."""
-    service = Service.objects.select_for_update(no_key=True).select_related("provider_service__provider").get(pk=service.pk)
+    service = Service.objects.select_for_update(of=("self",), no_key=True).select_related("provider_service__provider").get(pk=service.pk)
     before = snapshot(service, SERVICE_AUDIT_FIELDS)
     problems = service_problems(
         service=service, price_mode=price_mode, markup_percent=markup_percent, fixed_rate=fixed_rate,
@@ -226,7 +226,7 @@ def _selected(service_ids) -> list[Service]:
     if not ids:
         raise ValidationError("Select at least one service.")
     return list(
-        Service.objects.select_for_update(no_key=True).filter(pk__in=ids).select_related("provider_service__provider")
+        Service.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=ids).select_related("provider_service__provider")
         .order_by("pk")
     )
 

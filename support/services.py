@@ -200,7 +200,7 @@ def ticket_update(*, ticket_id: int, staff, status=None, assigned_to=UNCHANGED) 
     _check_staff(staff)
     status = _status(status)
     assignee = UNCHANGED if assigned_to is UNCHANGED else _assignee(assigned_to)
-    ticket = Ticket.objects.select_for_update(no_key=True).select_related("assigned_to").filter(pk=ticket_id).first()
+    ticket = Ticket.objects.select_for_update(of=("self",), no_key=True).select_related("assigned_to").filter(pk=ticket_id).first()
     if ticket is None:
         raise TicketRefused("No such ticket.")
     before = {"status": ticket.status, "assigned_to": _name(ticket.assigned_to)}

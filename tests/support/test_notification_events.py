@@ -178,8 +178,10 @@ def test_the_orders_finished_of_a_polling_batch_take_a_fixed_number_of_queries(
         NotificationPreference.objects.create(user=customer, order_finished=customer.pk % 2 == 0)
     service = ServiceFactory()
     one = OrderFactory(user=customers[0], service=service, status="Completed")
-    with django_assert_num_queries(2):  # the orders with their customers and preferences; one INSERT
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(2):
+        # the orders with their customers and preferences; one INSERT
         events.orders_finished.send(sender=Order, order_ids=[one.pk])
+    broker.reset_mock()
     batch = [OrderFactory(user=customers[i % 10], service=service, status=("Completed", "Partial", "Canceled")[i % 3],
                           remains=(0, 300, 1000)[i % 3], refunded=(Decimal(0), Decimal("0.6"), Decimal(2))[i % 3])
              for i in range(100)]
