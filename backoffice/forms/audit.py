@@ -2,8 +2,10 @@ from typing import cast
 
 from django import forms
 
+from .filters import FilterForm
 
-class AuditFilterForm(forms.Form):
+
+class AuditFilterForm(FilterForm):
     actor = forms.CharField(required=False, max_length=150,
                             widget=forms.TextInput(attrs={"type": "search", "placeholder": "Staff member"}))
     action = forms.CharField(required=False, max_length=100,
@@ -17,8 +19,3 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, target_types=(), **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["target_type"]).choices = [("", "Anything"), *((name, name) for name in target_types)]
-
-    def filters(self) -> dict:
-        """The valid filters only: a bad date is dropped (and shown as an error), not a 500."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}

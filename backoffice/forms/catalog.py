@@ -8,6 +8,8 @@ from django import forms
 from catalog.models import Category, Provider, Service
 from core.text import as_id
 
+from .filters import FilterForm
+
 MARKUP_HELP = "Percent over cost, e.g. 50 sells at 1.5 × cost."
 
 
@@ -122,7 +124,7 @@ class ServiceForm(forms.Form):
         return {name: self.cleaned_data[name] for name in self.FIELDS}
 
 
-class ServiceFilterForm(forms.Form):
+class ServiceFilterForm(FilterForm):
     ENABLED_CHOICES = [("", "Any"), ("yes", "Enabled"), ("no", "Disabled"), ("new", "New: waiting for review")]
 
     q = forms.CharField(required=False, max_length=100, label="Search")
@@ -133,18 +135,15 @@ class ServiceFilterForm(forms.Form):
     enabled = forms.ChoiceField(choices=ENABLED_CHOICES, required=False)
 
     def filters(self) -> dict:
-        """Keyword arguments for selectors.services_for_staff; a bad value (a stale ID) drops only its filter."""
-        data = {}
-        if self.is_bound:
-            self.is_valid()  # fills cleaned_data with the fields that are valid
-            data = self.cleaned_data
+        """Keyword arguments for selectors.services_for_staff, which takes IDs and a three-way `enabled`."""
+        data = super().filters()
         provider, category = data.get("provider"), data.get("category")
         return {
             "provider_id": provider.pk if provider else None,
             "category_id": category.pk if category else None,
             "enabled": {"yes": True, "no": False}.get(data.get("enabled", "")),
             "waiting_review": data.get("enabled") == "new",
-            "search": data.get("q", ""),
+            "search": data.get("search", ""),
         }
 
 

@@ -5,18 +5,19 @@ from decimal import Decimal
 from django import forms
 
 from ..customers import MAX_SEARCH_LENGTH
+from .filters import FilterForm
 
 REASON_REQUIRED = "Say why: the reason is kept in the ledger and the audit trail."
 AMOUNT_SHAPE = "Enter the amount as a number above zero, with at most 5 decimal places, e.g. 5 or 2.50."
 
 
-class CustomerSearchForm(forms.Form):
+class CustomerSearchForm(FilterForm):
     q = forms.CharField(required=False, max_length=MAX_SEARCH_LENGTH, label="Search", widget=forms.TextInput(
         attrs={"type": "search", "placeholder": "Username, email or the API key's last 4+ characters"}))
 
-    def search(self) -> str:
+    def filters(self) -> dict:
         """The search asked for; an over-long one is cut rather than refused."""
-        return (self.data.get("q") or "").strip()[:MAX_SEARCH_LENGTH]
+        return {"search": (self.data.get("q") or "").strip()[:MAX_SEARCH_LENGTH]}
 
 
 class FundsForm(forms.Form):

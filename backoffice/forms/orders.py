@@ -8,6 +8,8 @@ from catalog.models import Provider, Service
 from core.text import as_id
 from orders.models import Order
 
+from .filters import FilterForm
+
 BULK_ACTIONS = [("resend", "Resend failed orders"), ("cancel_refund", "Cancel and refund failed orders"),
                 ("complete", "Set Completed"), ("clear_flag", "Clear the flag")]
 
@@ -17,7 +19,7 @@ class ServiceChoiceField(forms.ModelChoiceField):
         return f"#{obj.pk} {obj.name}"
 
 
-class OrderFilterForm(forms.Form):
+class OrderFilterForm(FilterForm):
     state = forms.ChoiceField(choices=[("", "Any state"), *Order.State.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *Order.Status.choices], required=False)
     provider = forms.ModelChoiceField(queryset=Provider.objects.order_by("name"), required=False,
@@ -31,14 +33,6 @@ class OrderFilterForm(forms.Form):
     flagged = forms.BooleanField(required=False, label="Needs a decision")
     q = forms.CharField(required=False, max_length=200, widget=forms.TextInput(attrs={
         "type": "search", "placeholder": "Order ID, link, provider order ID or username"}))
-
-    def filters(self) -> dict:
-        """The valid filters only: a bad one is dropped (and shown as an error), not a 500."""
-        self.is_valid()
-        data = {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
-        if "q" in data:
-            data["search"] = data.pop("q")
-        return data
 
 
 class BulkOrdersForm(forms.Form):

@@ -7,6 +7,8 @@ from django import forms
 from payments import gateways
 from payments.models import Gateway, Payment, PaymentMethod
 
+from .filters import FilterForm
+
 
 class PaymentMethodForm(forms.ModelForm):
     class Meta:
@@ -42,18 +44,13 @@ class PaymentMethodForm(forms.ModelForm):
         return data
 
 
-class PaymentFilterForm(forms.Form):
+class PaymentFilterForm(FilterForm):
     method = forms.ModelChoiceField(queryset=PaymentMethod.objects.all(), required=False, empty_label="Any method")
     status = forms.ChoiceField(choices=[("", "Any status"), *Payment.Status.choices], required=False)
     customer = forms.CharField(required=False, max_length=150,
                                widget=forms.TextInput(attrs={"placeholder": "Customer", "type": "search"}))
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
-
-    def filters(self) -> dict:
-        """The valid filters only: a bad date is dropped (and shown as an error), not a 500."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
 class ApproveForm(forms.Form):

@@ -9,22 +9,16 @@ from support.models import Ticket
 from support.selectors import ASSIGNED_CHOICES, staff_members
 from support.services import BODY_MAX, TicketRefused
 
+from .filters import FilterForm
 
-class TicketFilterForm(forms.Form):
+
+class TicketFilterForm(FilterForm):
     status = forms.ChoiceField(choices=[("", "Any status"), *Ticket.Status.choices], required=False)
     topic = forms.ChoiceField(choices=[("", "Any topic"), *Ticket.Topic.choices], required=False)
     assigned = forms.ChoiceField(choices=ASSIGNED_CHOICES, required=False)
     unread = forms.BooleanField(required=False, label="Unread only")
     q = forms.CharField(required=False, max_length=200, widget=forms.TextInput(attrs={
         "type": "search", "placeholder": "Ticket ID, subject, message text, username or email"}))
-
-    def filters(self) -> dict:
-        """The valid filters only: a bad one is dropped (and shown as an error), not a 500."""
-        self.is_valid()
-        data = {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
-        if "q" in data:
-            data["search"] = data.pop("q")
-        return data
 
 
 if TYPE_CHECKING:

@@ -24,9 +24,10 @@ RECENT = 20  # rows of each kind on a customer's page; the full lists are a link
 @staff_required
 def customer_list(request):
     form = CustomerSearchForm(request.GET)
-    customers = customer_reads.customers_for_staff(search=form.search())
+    filters = form.filters()
+    customers = customer_reads.customers_for_staff(**filters)
     page = Paginator(customers, customer_reads.CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "staff/customers.html", {"form": form, "page": page, "search": form.search()})
+    return render(request, "staff/customers.html", {"form": form, "page": page, "search": filters["search"]})
 
 
 @staff_required
