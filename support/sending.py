@@ -128,7 +128,7 @@ def _send_one(notification: Notification, recent: dict[Group, list[int]]) -> str
         sent, held = recent[group]
         if held or sent >= settings.NOTIFY_MAX_PER_KIND:
             # Beyond the rate: it waits for the sweep's digest (not a try: the claim's attempt is given back).
-            _mark(notification, status=Status.HELD, sent_at=None, attempts=notification.attempts - 1)
+            record_outcome(notification, status=Status.HELD, sent_at=None, attempts=notification.attempts - 1)
             recent[group][1] = held + 1
             return "held"
     try:
@@ -136,7 +136,7 @@ def _send_one(notification: Notification, recent: dict[Group, list[int]]) -> str
     except Exception as exc:
         error = str(exc) if isinstance(exc, delivery.DeliveryError) else f"Unexpected {type(exc).__name__}"
         return _failed(notification, delivery.scrub(error)[:500], now)
-    _mark(notification, status=Status.SENT, sent_at=timezone.now(), last_error="")
+    record_outcome(notification, status=Status.SENT, sent_at=timezone.now(), last_error="")
     if group in recent:
         recent[group][0] += 1
     return "sent"
@@ -155,18 +155,18 @@ def _recently(group: Group, now: datetime) -> list[int]:
 def _failed(notification: Notification, error: str, now) -> str:
     attempts = notification.attempts
     if attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-        _mark(notification, status=Status.FAILED, sent_at=None, last_error=error)
+        record_outcome(notification, status=Status.FAILED, sent_at=None, last_error=error)
         log.warning("notification %s (%s to %s by %s) failed for good after %s attempts: %s", notification.pk,
                     notification.kind, notification.recipient_key, notification.channel, attempts, error)
         return "failed"
     delay = min(settings.NOTIFY_RETRY_SECONDS * 2 ** (attempts - 1), 3600.0)
-    _mark(notification, sent_at=now + timedelta(seconds=delay), last_error=error)
+    record_outcome(notification, sent_at=now + timedelta(seconds=delay), last_error=error)
     log.warning("notification %s (%s to %s by %s) not sent, attempt %s, next in %.0f s: %s", notification.pk,
                 notification.kind, notification.recipient_key, notification.channel, attempts, delay, error)
     return "retried"
 
 
-def _mark(notification: Notification, **changes) -> None:
+def record_outcome(notification: Notification, **changes: object) -> None:
     """Write the outcome of this worker's claim (the row is pending and ours while the lease lasts)."""
     Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(**changes)
     for name, value in changes.items():

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+import responses
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from accounts.models import LedgerEntry
 from core.models import StaffNotice
 from orders.models import Order
 from orders.services import OrderRefused, order_place, order_send, orders_park_stuck
+from tests.factories import FAKE_PROVIDER_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -205,18 +207,14 @@ def test_a_retried_request_id_returns_the_first_order_and_charges_once(funded, s
 
 
 def test_a_placed_answer_arriving_after_staff_decided_is_put_in_front_of_staff(funded, service, no_broker,
-                                                                              provider_answers, monkeypatch):
+                                                                              provider_http):
     order = _queued(funded, service)
-    provider_answers('{"order": "LATE1"}')
-    from orders import services as order_services
 
-    def staff_refund_meanwhile(order_id):  # the sweep parked it and staff refunded it while `add` was in flight
-        claimed = real_claim(order_id)
-        Order.objects.filter(pk=order_id).update(state="canceled", status="Canceled")
-        return claimed
+    def staff_refund_meanwhile(request):  # the sweep parked it and staff refunded it while `add` was in flight
+        Order.objects.filter(pk=order.pk).update(state="canceled", status="Canceled")
+        return 200, {}, '{"order": "LATE1"}'
 
-    real_claim = order_services._claim
-    monkeypatch.setattr(order_services, "_claim", staff_refund_meanwhile)
+    provider_http.add_callback(responses.POST, FAKE_PROVIDER_URL, callback=staff_refund_meanwhile)
     assert order_send(order.pk) == "failed"
     order.refresh_from_db()
     assert (order.state, order.external_id) == ("canceled", "")

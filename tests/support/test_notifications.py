@@ -181,7 +181,7 @@ def test_two_senders_at_once_send_a_row_once(alice, broker):
 
 def test_a_task_stopped_by_its_time_limit_after_sending_does_not_send_again_when_retried(alice, broker):
     tell(alice)
-    with mock.patch.object(sending, "_mark", side_effect=SoftTimeLimitExceeded()), \
+    with mock.patch.object(sending, "record_outcome", side_effect=SoftTimeLimitExceeded()), \
             pytest.raises(SoftTimeLimitExceeded):
         tasks.send_notifications.run()
     assert len(mail.outbox) == 1
