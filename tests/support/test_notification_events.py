@@ -6,7 +6,6 @@ at once from beat's own process."""
 import json
 from datetime import UTC, timedelta
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 import responses
@@ -22,21 +21,17 @@ from orders.models import Order, Refill
 from orders.services import order_place
 from orders.staff import order_set_completed
 from panel.beat import watch_polling
-from panel.celery import app as celery_app
 from payments import services as payment_services
 from payments.gateways.base import Notice, Outcome
-from support import notify
 from support.models import Notification, NotificationPreference
-from support.notify import SEND_TASK
 from tests.factories import OrderFactory, ServiceFactory
 from tests.orders.fake_provider import FakeProvider, status
 
+from .conftest import TELEGRAM, TOKEN, dispatched
+
 pytestmark = pytest.mark.django_db
 
-REAL_DISPATCH = notify.dispatch  # as imported, before any fixture stubs it
 
-TOKEN = "123456789:AAE-telegram-secret-token-for-tests_x"
-TELEGRAM = "https://telegram.test"
 
 INAPP, EMAIL, TG = Notification.Channel.INAPP, Notification.Channel.EMAIL, Notification.Channel.TELEGRAM
 
@@ -50,13 +45,6 @@ def _mail_and_no_telegram(settings):
 
 
 @pytest.fixture
-def broker():
-    """The task's dispatch, recorded rather than sent (the real dispatch, should a conftest stub it)."""
-    with mock.patch.object(notify, "dispatch", REAL_DISPATCH), mock.patch.object(celery_app, "send_task") as send_task:
-        yield send_task
-
-
-@pytest.fixture
 def telegram(settings):
     settings.TELEGRAM_BOT_TOKEN = TOKEN
     settings.TELEGRAM_CHAT_ID = "-1001"
@@ -67,10 +55,6 @@ def telegram(settings):
 
 def rows(**filters):
     return sorted(Notification.objects.filter(**filters).values_list("channel", "recipient_key", "kind", "key"))
-
-
-def dispatched(broker) -> int:
-    return sum(1 for call in broker.call_args_list if call.args and call.args[0] == SEND_TASK)
 
 
 def finish(order, django_capture_on_commit_callbacks):

@@ -23,18 +23,16 @@ from django.utils import timezone
 from core import events
 from orders.models import Order
 from orders.staff import order_set_completed
-from panel.celery import app as celery_app
-from support import notify, sending, tasks
+from support import sending, tasks
 from support.models import Notification, NotificationPreference
 from support.notify import SEND_TASK, notify_customer, notify_staff
 from tests.factories import OrderFactory
 
+from .conftest import TELEGRAM, TOKEN
+
 pytestmark = pytest.mark.django_db
 
-REAL_DISPATCH = notify.dispatch  # as imported, before any fixture stubs it
 
-TOKEN = "123456789:AAE-telegram-secret-token-for-tests_x"
-TELEGRAM = "https://telegram.test"
 SEND_URL = f"{TELEGRAM}/bot{TOKEN}/sendMessage"
 INAPP, EMAIL, TG = Notification.Channel.INAPP, Notification.Channel.EMAIL, Notification.Channel.TELEGRAM
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
@@ -49,13 +47,6 @@ def _mail_and_no_telegram(settings):
     settings.NOTIFY_MAX_PER_KIND = 5
     settings.NOTIFY_WINDOW_SECONDS = 600
     settings.NOTIFY_MAX_ATTEMPTS = 4
-
-
-@pytest.fixture
-def broker():
-    """The task's dispatch, recorded rather than sent (the real dispatch, should a conftest stub it)."""
-    with mock.patch.object(notify, "dispatch", REAL_DISPATCH), mock.patch.object(celery_app, "send_task") as send_task:
-        yield send_task
 
 
 @pytest.fixture
