@@ -16,16 +16,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
 
 
 @contextmanager
-def django_test_database():
-    """Django set up against a fresh test database (SQLite in memory, or test_<name> on PostgreSQL)."""
+def django_test_database(name: str = "bench"):
+    """Django set up against a fresh test database: on SQLite the file `<name>.sqlite3` beside the panel's own
+    database (a file, not memory: threads and processes must share it; each bench its own name, and a
+    DATABASE_URL in a folder of its own keeps concurrent runs apart), test_<name> on PostgreSQL."""
     import django
 
     django.setup()
     from django.db import connection
 
-    if connection.vendor == "sqlite":  # a file, not memory: threads and processes must share it
-        (ROOT / "var").mkdir(exist_ok=True)
-        connection.settings_dict["TEST"]["NAME"] = str(ROOT / "var" / "bench.sqlite3")
+    if connection.vendor == "sqlite":
+        folder = Path(connection.settings_dict["NAME"]).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        connection.settings_dict["TEST"]["NAME"] = str(folder / f"{name}.sqlite3")
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     setup_test_environment(debug=False)  # as in production: no per-query log or SQL formatting

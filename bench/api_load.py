@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
+from _setup import process_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -98,6 +99,7 @@ def bench_environment(database) -> dict:
         "CELERY_BROKER_URL": "memory://",  # dispatch never waits on a broker
         "API_RATE_LIMIT_PER_MINUTE": "0",  # the bench measures the API, not the limiter
         "DEBUG": "0",  # as in production: no query log kept per request
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",  # DEBUG=0 refuses the console backend
         "SECRET_KEY": "bench-only-secret-key-not-for-production",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
@@ -289,18 +291,6 @@ def server_pids(server: subprocess.Popen, database) -> dict[str, list[int]]:
     return {"gunicorn": [server.pid, *workers], "PostgreSQL": database.backend_pids()}
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of the processes (Linux /proc); 0 for one that is gone."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -331,10 +321,10 @@ def main() -> None:
         # A warm-up, so that every worker thread has its database connection before the measured run.
         warm_up, _, _ = run_adds(url, key, service_id, clients=args.clients, seconds=0.5, max_adds=50)
         pids = server_pids(server, database)
-        cpu_before = {name: cpu_seconds(group) for name, group in pids.items()}
+        cpu_before = {name: process_cpu_seconds(group) for name, group in pids.items()}
         placed, errors, elapsed = run_adds(url, key, service_id, clients=args.clients, seconds=args.seconds,
                                            max_adds=args.max_adds, request_ids=args.request_ids)
-        cpu = {name: cpu_seconds(group) - cpu_before[name] for name, group in pids.items()}
+        cpu = {name: process_cpu_seconds(group) - cpu_before[name] for name, group in pids.items()}
         if len(placed) < 100:
             sys.exit(f"only {len(placed)} orders placed; errors: {errors[:3]}")
         latencies = run_statuses(url, key, placed, calls=args.status_calls)

@@ -9,43 +9,16 @@ what it wrote: an export that streams holds a few chunks, not the file.
 Run: `.venv/bin/python bench/backoffice.py [N] [M]`.
 """
 
-import os
 import sys
 import time
 import tracemalloc
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-from _setup import QueryCounter
+from _setup import QueryCounter, django_test_database
 
 PROVIDERS, CATEGORIES, SERVICES = 5, 20, 200
 DAYS = 30
-
-
-@contextmanager
-def fresh_database():
-    """Django on a throw-away test database of its own (var/bench_backoffice.sqlite3 on SQLite, so that it never
-    clobbers another bench's file; test_<name> on PostgreSQL)."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    if connection.vendor == "sqlite":  # beside the panel's own file (var/ by default), never in memory
-        folder = Path(connection.settings_dict["NAME"]).parent
-        folder.mkdir(parents=True, exist_ok=True)
-        connection.settings_dict["TEST"]["NAME"] = str(folder / "bench_backoffice.sqlite3")
-    setup_test_environment(debug=False)
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        yield connection
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
 
 
 def seed(orders: int, customers: int) -> None:
@@ -116,7 +89,7 @@ def _write(orders) -> None:
 
 
 def main(orders: int, customers: int) -> None:
-    with fresh_database() as connection:
+    with django_test_database("bench_backoffice") as connection:
         from django.contrib.auth.models import Group
         from django.test import Client
         from django.urls import reverse

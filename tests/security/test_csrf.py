@@ -8,7 +8,9 @@ import re
 import pytest
 from django.http import HttpResponseForbidden
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls import resolve, reverse
+
+from tests.urlconf import all_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -31,20 +33,6 @@ def csrf_refused(request, reason=""):
     return HttpResponseForbidden(REFUSED)
 
 
-def routes():
-    found = []
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                found.append((prefix + str(pattern.pattern), pattern))
-
-    walk(get_resolver().url_patterns, "")
-    return found
-
-
 SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "1", "uuid": "00000000-0000-4000-8000-000000000001"}
 
 
@@ -58,7 +46,7 @@ def sample_path(route: str) -> str:
     return "/" + path
 
 
-ROUTES = routes()
+ROUTES = all_patterns()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -30,6 +30,7 @@ from resellerapi.api import ACTIONS
 from support.models import Notification, Ticket, TicketMessage
 from support.services import ticket_open
 from tests.factories import OrderFactory, ServiceFactory
+from tests.urlconf import all_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -45,21 +46,6 @@ NOT_CUSTOMER_PREFIXES = ("staff/", "admin/", "sandbox/")
 
 
 # ---------------------------------------------------------------- the URLconf
-
-
-def all_patterns():
-    """(route as written, pattern) for every URL in the URLconf, includes followed."""
-    found = []
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                found.append((prefix + str(pattern.pattern), pattern))
-
-    walk(get_resolver().url_patterns, "")
-    return found
 
 
 def takes_parameters(route: str) -> bool:
