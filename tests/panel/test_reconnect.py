@@ -36,6 +36,7 @@ def test_a_task_closes_a_connection_the_database_dropped(signal):
     assert get_user_model().objects.count() == 0
 
 
+@needs_a_server
 def test_a_healthy_connection_is_kept_between_tasks():
     connection = connections["default"]
     connection.ensure_connection()
